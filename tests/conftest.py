@@ -1,0 +1,50 @@
+"""Top-level fixtures. Tests marked ``postgres`` are deselected (not skipped) unless the test
+database is PostgreSQL (ARCHITECTURE.md decision 13)."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+
+from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgres") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def staff_with_perms(*codenames, projects=(), all_projects=False, username=None):
+    """A non-superuser staff member with Wagtail admin access, the given model permissions
+    (``app_label.codename``) and a StaffProfile limited to ``projects``."""
+    user = factories.UserFactory(is_staff=True, **({"username": username} if username else {}))
+    group = Group.objects.create(name=f"perms-{user.username}")
+    perms = [Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")]
+    for dotted in codenames:
+        app_label, codename = dotted.split(".")
+        perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    group.permissions.set(perms)
+    user.groups.add(group)
+    factories.StaffProfileFactory(user=user, all_projects=all_projects, projects=list(projects))
+    return user
+
+
+@pytest.fixture
+def make_staff(db):
+    return staff_with_perms
