@@ -12,10 +12,12 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 DATABASES = {"default": database_from_env(DATA_DIR / "test.sqlite3")}
 # Test databases carry a name of their own; CI shares the PostgreSQL server with other work.
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_anju")}
+# TEST_DATABASE_NAME lets parallel runs on one machine keep apart.
+_test_name = os.environ.get("TEST_DATABASE_NAME", "test_anju")
+DATABASES["default"]["TEST"] = {"NAME": _test_name}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # An in-memory test database is per-connection; the file keeps --reuse-db useful.
-    DATABASES["default"]["TEST"]["NAME"] = str(DATA_DIR / "test_anju.sqlite3")
+    # A file rather than memory: subprocess and multi-connection tests see the same data.
+    DATABASES["default"]["TEST"]["NAME"] = str(DATA_DIR / f"{_test_name}.sqlite3")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
