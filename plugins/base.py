@@ -5,9 +5,10 @@ class PortalPlugin(AppConfig):
     """Base for every plugin's AppConfig.
 
     Enable a plugin by its config's dotted path (``plugins.cases.apps.CasesPlugin``), never by the
-    bare module: the module's ``apps.py`` also holds this imported base class, so Django would
-    find two configs and fall back to a plain ``AppConfig``, losing everything declared here.
-    ``default = False`` keeps Django from ever picking this base class on its own.
+    bare module: given a module, Django looks in its ``apps.py`` for one config that is not marked
+    ``default = False``; this base class is marked so (Django must never pick it), every plugin
+    inherits the mark, so Django finds none and silently falls back to a plain ``AppConfig``,
+    losing everything declared here. The check ``plugins.E003`` reports such an entry.
     """
 
     default = False
@@ -24,6 +25,8 @@ class PortalPlugin(AppConfig):
 
     @property
     def settings(self):
-        from .conf import plugin_settings
+        """``default_settings`` merged with ``PLUGIN_SETTINGS[label]``, read-only
+        (see :func:`plugins.conf.plugin_settings`)."""
+        from .conf import merged_settings
 
-        return plugin_settings(self.label)
+        return merged_settings(self)

@@ -28,7 +28,9 @@ class PluginInfo:
 
 def _info(config_class, enabled):
     return PluginInfo(
-        label=config_class.label or config_class.name.rpartition(".")[2],
+        # AppConfig has no class-level ``label``: Django derives it in __init__ when a config
+        # leaves it out, and so must we for a class that was never instantiated.
+        label=getattr(config_class, "label", None) or config_class.name.rpartition(".")[2],
         name=config_class.name,
         version=config_class.version,
         description=str(config_class.description),
@@ -78,5 +80,8 @@ def plugin_urlpatterns():
         module_name = f"{config.name}.urls"
         if importlib.util.find_spec(module_name) is None:
             continue
-        patterns.append(path(f"{config.label}/", include((module_name, config.label))))
+        # The namespace is always the label, even if the module sets another ``app_name``.
+        patterns.append(
+            path(f"{config.label}/", include((module_name, config.label), namespace=config.label))
+        )
     return patterns

@@ -32,8 +32,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 ID_HASH_KEY = os.environ.get("ID_HASH_KEY", "")
 
 # --- Plugins -------------------------------------------------------------------------------
-# Dotted paths of plugin AppConfig classes (never the bare module: see plugins/README in the
-# project README). The environment variable PORTAL_PLUGINS, a comma-separated list, overrides.
+# Dotted paths of plugin AppConfig classes, never the bare module (README, "Plugins"). The
+# environment variable PORTAL_PLUGINS, a comma-separated list, overrides.
 DEFAULT_PORTAL_PLUGINS: list[str] = []
 PORTAL_PLUGINS = (
     env_list("PORTAL_PLUGINS")

@@ -10,7 +10,7 @@ def test_language_switch_changes_the_portal_language(client):
     assert response.status_code == 302
     english = client.get("/").content.decode()
     assert 'lang="en"' in english
-    assert "Owner services" in english
+    assert "Anju Owner Services" in english
 
 
 @pytest.mark.django_db
