@@ -7,10 +7,11 @@ chooser goes through ``restrict``; later apps register their own models' paths.
 
 from django.db.models import Exists, OuterRef
 
-from .models import Building, Contractor, Owner, Ownership, Project, Unit
+from .models import Building, Contractor, Department, Owner, Ownership, Project, Trade, Unit
 
 #: model → lookup from that model to Project ("" for Project itself).
 #: None means the model is not project-bound (departments, trades): visible to all staff.
+#: A model missing here is an error in ``restrict``: every model says which it is.
 SCOPE_PATHS = {
     Project: "",
     Building: "project",
@@ -18,6 +19,8 @@ SCOPE_PATHS = {
     Ownership: "unit__project",
     Owner: "ownerships__unit__project",
     Contractor: "projects",
+    Department: None,
+    Trade: None,
 }
 
 
@@ -40,6 +43,8 @@ def is_unrestricted(user):
 def _profile(user):
     from .models import StaffProfile
 
+    if not getattr(user, "is_authenticated", False):
+        return None  # anonymous: no profile, no projects
     profile = StaffProfile.objects.filter(user=user).first()
     user._scope_profile = profile or False
     return profile
@@ -98,7 +103,11 @@ def _crosses_to_many(model, path):
 
 
 def in_scope(obj, user):
-    """Whether a single object is visible to ``user``."""
-    if project_ids_for(user) is None or SCOPE_PATHS.get(type(obj)) is None:
+    """Whether a single object is visible to ``user``. Like ``restrict``, refuses a model with
+    no scope path rather than letting its objects through."""
+    model = type(obj)
+    if model not in SCOPE_PATHS:
+        raise LookupError(f"{model.__name__} has no scope path; call estates.scope.register()")
+    if SCOPE_PATHS[model] is None or project_ids_for(user) is None:
         return True
-    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
+    return restrict(model._default_manager.filter(pk=obj.pk), user).exists()
