@@ -42,7 +42,7 @@ def unit(db):
 
 @pytest.fixture
 def staff(db):
-    return f.UserFactory(username="handover_staff")
+    return f.UserFactory(username="handover_staff", is_superuser=True)
 
 
 def test_record_handover_writes_one_history_row_with_user_and_reason(unit, staff, django_capture_on_commit_callbacks):
@@ -128,7 +128,7 @@ def test_a_scheduled_unit_can_be_handed_over(db, staff):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_handovers_of_one_unit_let_exactly_one_through():
     unit = f.UnitFactory()
-    staff = f.UserFactory(username="concurrent")
+    staff = f.UserFactory(username="concurrent", is_superuser=True)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -149,3 +149,23 @@ def test_two_concurrent_handovers_of_one_unit_let_exactly_one_through():
         thread.join(timeout=30)
     assert sorted(outcomes) == ["ok", "refused"]
     assert unit.history.filter(handover_status=HandoverStatus.HANDED_OVER).count() == 1
+
+
+def test_staff_without_the_change_permission_are_refused(unit, make_staff):
+    from django.core.exceptions import PermissionDenied
+
+    viewer = make_staff("estates.view_unit", projects=[unit.project])
+    with pytest.raises(PermissionDenied):
+        record_handover(unit, DAY, viewer, "集中交付")
+    unit.refresh_from_db()
+    assert unit.handover_status == HandoverStatus.PENDING
+
+
+def test_staff_of_another_project_are_refused(unit, make_staff):
+    from django.core.exceptions import PermissionDenied
+
+    other = make_staff("estates.change_unit", projects=[f.ProjectFactory()])
+    with pytest.raises(PermissionDenied):
+        record_handover(unit, DAY, other, "集中交付")
+    mine = make_staff("estates.change_unit", projects=[unit.project])
+    assert record_handover(unit, DAY, mine, "集中交付").handover_status == HandoverStatus.HANDED_OVER
