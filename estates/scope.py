@@ -24,6 +24,12 @@ SCOPE_PATHS = {
 }
 
 
+#: Models whose rows linked to no project at all stay visible to every staff member who can see
+#: the model: an owner just registered by limited staff has no unit yet, and must not vanish
+#: from the very person who is about to link them to one. model → the to-many relation.
+VISIBLE_WHEN_UNLINKED = {Owner: "ownerships"}
+
+
 def register(model, path):
     """Let another app put its model under the same scope (e.g. cases: ``Case → "project"``)."""
     SCOPE_PATHS[model] = path
@@ -89,7 +95,12 @@ def restrict(queryset, user):
     if _crosses_to_many(model, path):
         # A to-many path: filter with EXISTS so rows are not repeated and no DISTINCT is needed.
         inner = model._default_manager.filter(pk=OuterRef("pk"), **{f"{path}__in": ids})
-        return queryset.filter(Exists(inner))
+        condition = Exists(inner)
+        unlinked_via = VISIBLE_WHEN_UNLINKED.get(model)
+        if unlinked_via:
+            linked = model._default_manager.filter(pk=OuterRef("pk"), **{f"{unlinked_via}__isnull": False})
+            condition |= ~Exists(linked)
+        return queryset.filter(condition)
     return queryset.filter(**{f"{path}__in": ids})
 
 

@@ -487,3 +487,16 @@ def test_export_holds_no_row_of_another_project(a_client, estate, model, fmt):
 def test_export_ignores_a_filter_on_another_project(a_client, estate):
     table = xlsx_rows(a_client.get(url("unit"), {"project": estate.b.pk, "export": "xlsx"}))
     assert all("湖畔雅苑" not in (row[0] or "") for row in table[1:])
+
+
+def test_an_owner_with_no_unit_yet_stays_visible_to_limited_staff(db, make_staff):
+    from estates.models import Owner
+    from estates.scope import restrict
+
+    project_a, project_b = f.ProjectFactory(), f.ProjectFactory()
+    staff = make_staff("estates.view_owner", projects=[project_a])
+    new_owner = f.OwnerFactory(name="新登记业主")
+    other = f.OwnershipFactory(unit=f.UnitFactory(building=f.BuildingFactory(project=project_b))).owner
+    visible = set(restrict(Owner.objects.all(), staff))
+    assert new_owner in visible
+    assert other not in visible
