@@ -314,3 +314,68 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+def import_file_storage():
+    """Uploaded import files may hold ID numbers: private storage, never under MEDIA_URL."""
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class ImportJob(models.Model):
+    """One Excel/CSV import of the registry into a project: the stored file, its progress and
+    what it found or did (``summary``: counts per sheet, errors, sample rows)."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("已上传")
+        VALIDATING = "validating", _("校验中")
+        VALIDATED = "validated", _("待确认")
+        FAILED = "failed", _("失败")
+        IMPORTING = "importing", _("导入中")
+        DONE = "done", _("已完成")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("项目")
+    )
+    original_name = models.CharField(_("文件名"), max_length=255)
+    file_format = models.CharField(_("文件格式"), max_length=10)
+    kinds = models.CharField(_("数据类型"), max_length=100, blank=True)
+    file = models.FileField(
+        _("文件"), storage=import_file_storage, upload_to="estates/imports/%Y/%m/", max_length=255, blank=True
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.UPLOADED)
+    background = models.BooleanField(_("后台处理"), default=False)
+    task_id = models.CharField(_("后台任务"), max_length=64, blank=True)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("导入记录")
+        verbose_name_plural = _("导入记录")
+        indexes = [models.Index(fields=["user", "-created_at"], name="importjob_user_created")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.original_name}"
+
+    @property
+    def is_running(self):
+        return self.status in (self.Status.UPLOADED, self.Status.VALIDATING, self.Status.IMPORTING)
+
+    @property
+    def percent(self):
+        if not self.total_rows:
+            return None
+        return min(100, round(self.processed_rows * 100 / self.total_rows))

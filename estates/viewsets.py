@@ -3,12 +3,18 @@
 import django_filters
 from django import forms
 from django.http import Http404
+from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.choosers import BaseFilterForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.views import chooser as snippet_chooser
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -26,6 +32,7 @@ from .models import (
     Trade,
     Unit,
 )
+from .normalize import MobileFormField
 from .search import SEARCHERS
 
 
@@ -43,16 +50,33 @@ class ScopedObjectMixin:
 
 
 class ScopedFormMixin:
-    """Create/edit forms: project, building and unit choices only from the user's projects."""
+    """Create/edit forms: project, building and unit choices only from the user's projects.
+
+    A many-to-many field keeps the related rows the user cannot see (a contractor serving
+    projects A and B, edited by A's staff, still serves B): scope hides them, never erases them.
+    """
 
     def get_form(self, *args, **kwargs):
         form = super().get_form(*args, **kwargs)
         user = self.request.user
-        for field in form.fields.values():
+        self.hidden_related = {}
+        for name, field in form.fields.items():
             queryset = getattr(field, "queryset", None)
             if queryset is not None and queryset.model in scope.SCOPE_PATHS:
                 field.queryset = scope.restrict(queryset, user)
+                if isinstance(field, forms.ModelMultipleChoiceField) and form.instance.pk:
+                    current = getattr(form.instance, name).all()
+                    self.hidden_related[name] = list(
+                        current.exclude(pk__in=field.queryset.values("pk"))
+                    )
         return form
+
+    def save_instance(self):
+        instance = super().save_instance()
+        for name, hidden in getattr(self, "hidden_related", {}).items():
+            if hidden:
+                getattr(instance, name).add(*hidden)
+        return instance
 
 
 class ScopedIndexMixin:
@@ -70,6 +94,21 @@ def _scoped(view_class, *mixins):
     return type(f"Scoped{view_class.__name__}", (*mixins, view_class), {})
 
 
+class ImportButtonMixin:
+    """Listing header: an "导入" button to the Excel/CSV import (estates.import_views), for staff
+    who may add and change the listed model."""
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.user_has_permission("add") and self.user_has_permission("change"):
+            buttons.append(HeaderButton(_("导入"), url=reverse("estates_import"), icon_name="upload"))
+        return buttons
+
+
+ImportableIndexView = _scoped(snippet_views.IndexView, ImportButtonMixin, ScopedIndexMixin)
+
+
 class ScopedChooserFilterForm(BaseFilterForm):
     q = forms.CharField(label=_("搜索"), required=False)
 
@@ -79,9 +118,9 @@ class ScopedChooserFilterForm(BaseFilterForm):
         if query:
             self.is_searching = True
             self.search_query = query
-            if searcher:
-                return searcher(objects, query)
-            return objects.filter(**{f"{objects.model.chooser_search_field}__icontains": query})
+            if searcher is None:
+                raise LookupError(f"{objects.model.__name__} has no searcher in estates.search.SEARCHERS")
+            return searcher(objects, query)
         return objects
 
 
@@ -100,10 +139,18 @@ class ScopedChosenMixin:
         return obj
 
 
+class ScopedChosenMultipleMixin:
+    def get_objects(self, pks):
+        return scope.restrict(super().get_objects(pks), self.request.user)
+
+
 class ScopedChooserViewSet(snippet_chooser.SnippetChooserViewSet):
     choose_view_class = _scoped(snippet_chooser.ChooseView, ScopedChooseMixin)
     choose_results_view_class = _scoped(snippet_chooser.ChooseResultsView, ScopedChooseMixin)
     chosen_view_class = _scoped(snippet_chooser.SnippetChosenView, ScopedChosenMixin)
+    chosen_multiple_view_class = _scoped(
+        snippet_chooser.SnippetChosenMultipleView, ScopedChosenMultipleMixin
+    )
 
 
 class ScopedSnippetViewSet(SnippetViewSet):
@@ -199,11 +246,12 @@ class UnitFilterSet(WagtailFilterSet):
 
 class UnitViewSet(ScopedSnippetViewSet):
     model = Unit
+    index_view_class = ImportableIndexView
     icon = "key"
     menu_label = _("房号")
     list_display = ["label", "project", "building", "floor", "area", "layout", "delivery_batch", "handover_status", "handover_date"]
-    list_export = ["project", "building", "label", "entrance", "floor", "number", "area", "layout", "delivery_batch", "handover_status", "handover_date"]
-    export_headings = {"project": _("项目"), "building": _("楼栋"), "label": _("房号全称")}
+    list_export = ["project", "building", "label", "entrance", "floor", "number", "area", "layout", "delivery_batch", "get_handover_status_display", "handover_date"]
+    export_headings = {"project": _("项目"), "building": _("楼栋"), "label": _("房号全称"), "get_handover_status_display": _("交付状态")}
     filterset_class = UnitFilterSet
     search_fields = ["label"]  # served by estates.search.search_units
     ordering = ["project", "label"]
@@ -224,6 +272,12 @@ class UnitViewSet(ScopedSnippetViewSet):
 # --- Owners -------------------------------------------------------------------------------------
 
 
+class OwnerForm(WagtailAdminModelForm):
+    """Takes the mobile however staff type it and stores the 11 digits (decision 5)."""
+
+    mobile = MobileFormField(label=_("手机号"))
+
+
 class OwnerFilterSet(WagtailFilterSet):
     project = django_filters.ModelChoiceFilter(
         label=_("项目"), queryset=scoped_projects, method="filter_project"
@@ -241,6 +295,7 @@ class OwnerFilterSet(WagtailFilterSet):
 
 class OwnerViewSet(ScopedSnippetViewSet):
     model = Owner
+    index_view_class = ImportableIndexView
     icon = "user"
     menu_label = _("业主")
     list_display = ["name", "masked_mobile", "id_last4", "unit_labels"]
@@ -249,11 +304,14 @@ class OwnerViewSet(ScopedSnippetViewSet):
     filterset_class = OwnerFilterSet
     search_fields = ["name", "mobile"]  # served by estates.search.search_owners
     inspect_view_fields = ["name", "mobile", "id_last4", "email", "remark", "created_at"]
-    panels = [
-        FieldRowPanel([FieldPanel("name"), FieldPanel("mobile")]),
-        FieldPanel("email"),
-        FieldPanel("remark"),
-    ]
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("name"), FieldPanel("mobile")]),
+            FieldPanel("email"),
+            FieldPanel("remark"),
+        ],
+        base_form_class=OwnerForm,
+    )
 
     def get_queryset(self, request):
         return Owner.objects.prefetch_related("ownerships__unit")
@@ -298,8 +356,13 @@ class ContractorFilterSet(WagtailFilterSet):
         fields = ["projects", "trades", "active"]
 
 
+class ContractorForm(WagtailAdminModelForm):
+    contact_mobile = MobileFormField(label=_("联系手机"), required=False)
+
+
 class ContractorViewSet(ScopedSnippetViewSet):
     model = Contractor
+    index_view_class = ImportableIndexView
     icon = "group"
     menu_label = _("施工单位")
     list_display = ["name", "trade_names", "contact_name", "contact_mobile", "warranty_deposit", "active"]
@@ -307,14 +370,17 @@ class ContractorViewSet(ScopedSnippetViewSet):
     export_headings = {"trade_names": _("工种"), "project_names": _("服务项目")}
     filterset_class = ContractorFilterSet
     search_fields = ["name", "contact_name", "contact_mobile"]
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("trades", widget=forms.CheckboxSelectMultiple),
-        FieldRowPanel([FieldPanel("contact_name"), FieldPanel("contact_mobile")]),
-        FieldRowPanel([FieldPanel("warranty_deposit"), FieldPanel("active")]),
-        FieldPanel("projects", widget=forms.CheckboxSelectMultiple),
-        FieldPanel("remark"),
-    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("name"),
+            FieldPanel("trades", widget=forms.CheckboxSelectMultiple),
+            FieldRowPanel([FieldPanel("contact_name"), FieldPanel("contact_mobile")]),
+            FieldRowPanel([FieldPanel("warranty_deposit"), FieldPanel("active")]),
+            FieldPanel("projects", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("remark"),
+        ],
+        base_form_class=ContractorForm,
+    )
 
     def get_queryset(self, request):
         return Contractor.objects.prefetch_related("trades", "projects")
@@ -338,6 +404,17 @@ class TradeViewSet(SnippetViewSet):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
     search_backend_name = None
+
+
+class UnrestrictedStaffPolicy(ModelPermissionPolicy):
+    """Who serves which project is decided only by staff who themselves serve every project:
+    otherwise a limited member could widen their own scope."""
+
+    def user_has_permission(self, user, action):
+        return super().user_has_permission(user, action) and scope.is_unrestricted(user)
+
+
+register_permission_policy(StaffProfile, UnrestrictedStaffPolicy(StaffProfile))
 
 
 class StaffProfileViewSet(ModelViewSet):

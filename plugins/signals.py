@@ -25,6 +25,7 @@ form_submitted = Signal()
 unit_handed_over = Signal()
 
 #: Sent by the estates import after a confirmed import has committed.
-#: sender: estates.ImportJob. job: the ImportJob; counts: {"new": n, "updated": n,
-#: "unchanged": n} per sheet; user: the importing staff user.
+#: sender: estates.ImportJob. job: the ImportJob; counts: {"units" | "owners" | "contractors":
+#: {"new": n, "updated": n, "unchanged": n}} for the sheets in the file; user: the importing
+#: staff user.
 estates_imported = Signal()

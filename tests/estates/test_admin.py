@@ -26,7 +26,6 @@ from tests import factories as f
 #: For the tests of behaviour that needs a change in estates/viewsets.py (owned by another
 #: engineer; the change is written up with the tests). strict: once it lands, these XPASS and
 #: fail, so the marker is removed.
-NEEDS_VIEWSETS_FIX = pytest.mark.xfail(strict=True, reason="needs the estates/viewsets.py change")
 
 MODELS = ("project", "building", "unit", "owner", "ownership", "contractor", "department")
 #: Every estates model permission: scope tests use staff who may do anything, somewhere.
@@ -401,7 +400,6 @@ def test_owner_with_a_too_long_mobile_gets_a_form_error(admin_client, db):
     assert not Owner.objects.filter(name="赵敏").exists()
 
 
-@NEEDS_VIEWSETS_FIX
 @pytest.mark.parametrize(
     "typed", ["+86 139-0000-0009", "139 0000 0009", "0086 13900000009", "１３９００００００09"]
 )
@@ -413,7 +411,6 @@ def test_owner_mobile_typed_any_common_way_is_stored_as_11_digits(admin_client, 
     assert Owner.objects.get(name="赵敏").mobile == "13900000009"
 
 
-@NEEDS_VIEWSETS_FIX
 def test_contractor_mobile_typed_with_country_code_is_stored_as_11_digits(admin_client, db):
     response = admin_client.post(
         url("contractor", "add"),
@@ -585,7 +582,6 @@ def test_unit_csv_export_contains_only_the_filtered_rows_with_chinese_headings(a
     assert rows[1][10] == "2026-06-30"
 
 
-@NEEDS_VIEWSETS_FIX
 def test_unit_export_writes_the_handover_status_in_chinese(admin_client, estate):
     rows = xlsx_rows(admin_client.get(url("unit"), {"project": estate.a.pk, "export": "xlsx"}))
     assert rows[0][9] == "交付状态"
