@@ -144,7 +144,18 @@ class ScopedChosenMultipleMixin:
         return scope.restrict(super().get_objects(pks), self.request.user)
 
 
+class NoCreationMixin:
+    """The registry's choosers offer no "create" tab; Wagtail still routes its URL, whose POST
+    would fail on the missing form. Answer 404 instead."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.get_creation_form_class() is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ScopedChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    create_view_class = _scoped(snippet_chooser.SnippetCreateView, NoCreationMixin)
     choose_view_class = _scoped(snippet_chooser.ChooseView, ScopedChooseMixin)
     choose_results_view_class = _scoped(snippet_chooser.ChooseResultsView, ScopedChooseMixin)
     chosen_view_class = _scoped(snippet_chooser.SnippetChosenView, ScopedChosenMixin)

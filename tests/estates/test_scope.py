@@ -512,3 +512,9 @@ def test_limited_staff_cannot_open_the_staff_scope_screen(client, make_staff):
     unrestricted = make_staff("estates.view_staffprofile", "estates.change_staffprofile", all_projects=True)
     client.force_login(unrestricted)
     assert client.get("/admin/staff_profiles/").status_code == 200
+
+
+@pytest.mark.parametrize("model", ["project", "building", "unit", "owner", "ownership", "contractor"])
+def test_chooser_create_endpoint_answers_404_not_500(admin_client, model):
+    response = admin_client.post(f"/admin/snippets/choose/estates/{model}/create/", {"name": "x"})
+    assert response.status_code == 404
