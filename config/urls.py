@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),  # the portal's language switch (set_language)
     path("search/", search_views.search, name="search"),
+    path("", include("home.urls")),  # open-day registration and other portal views
     *plugin_urlpatterns(),
 ]
 
