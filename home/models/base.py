@@ -1,11 +1,16 @@
 """What every portal page shares: a share image for Open Graph and the project filter."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
 from wagtail.models import Page
+from wagtail.search import index
 
 from estates.models import Project
+from search.segment import autocomplete_text, index_text
+from search.text import html_to_text, join_text
 
 
 class PortalPage(Page):
@@ -23,8 +28,39 @@ class PortalPage(Page):
 
     promote_panels = Page.promote_panels + [FieldPanel("share_image")]
 
+    # Chinese search (search/segment.py): the title and the text segmented by jieba plus CJK
+    # bigrams; the title's substrings for the admin's page search, which matches prefixes only.
+    search_fields = Page.search_fields + [
+        index.SearchField("search_title", boost=2),
+        index.SearchField("search_words"),
+        index.AutocompleteField("search_title_autocomplete"),
+    ]
+
     class Meta:
         abstract = True
+
+    def search_text(self):
+        """Plain text of the page (its title aside) for the index and the result snippet.
+        Pages with more content extend it; this covers the promote tab's description and an
+        ``intro`` or ``summary`` field."""
+        parts = [self.search_description]
+        for name in ("intro", "summary"):
+            try:
+                field = self._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            value = getattr(self, name)
+            parts.append(html_to_text(value) if isinstance(field, RichTextField) else value)
+        return join_text(*parts)
+
+    def search_title(self):
+        return index_text(self.title)
+
+    def search_words(self):
+        return index_text(self.title, self.search_text())
+
+    def search_title_autocomplete(self):
+        return autocomplete_text(self.title)
 
     def meta_description(self):
         """For the description and Open Graph tags: the promote tab's text, else a summary."""

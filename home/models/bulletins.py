@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
@@ -8,7 +10,8 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from estates.models import Building, Project
-from search.segment import segment
+from search.segment import index_text
+from search.text import join_text, stream_text
 
 from ..blocks import BodyBlock
 from .base import PortalPage, paginate, selected_project
@@ -83,11 +86,7 @@ class ProgressBulletinPage(PortalPage):
         InlinePanel("progress", heading=_("各楼栋进度"), label=_("楼栋进度")),
         FieldPanel("body"),
     ]
-    search_fields = PortalPage.search_fields + [
-        index.SearchField("summary"),
-        index.SearchField("search_words"),
-        index.FilterField("project_id"),
-    ]
+    search_fields = PortalPage.search_fields + [index.FilterField("project_id")]
     parent_page_types = ["home.ProgressBulletinIndexPage"]
     subpage_types = []
 
@@ -95,8 +94,16 @@ class ProgressBulletinPage(PortalPage):
         verbose_name = _("工程进展通报")
         indexes = [models.Index(fields=["project", "issue_date"], name="bulletin_project_date")]
 
+    def search_text(self):
+        with translation.override(settings.LANGUAGE_CODE):
+            stage = self.get_stage_display()
+        return join_text(super().search_text(), self.period, stage, stream_text(self.body))
+
     def search_words(self):
-        return segment(f"{self.title} {self.period} {self.summary} {self.body.render_as_block() if self.body else ''}")
+        # Also the project and each building's progress note ("3号楼 主体施工至18层"). Child rows
+        # are saved after the page itself, so search/signals.py indexes again on publishing.
+        rows = [f"{row.building.name} {row.note}" for row in self.progress.select_related("building")]
+        return index_text(self.title, self.search_text(), self.project.name, *rows)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
@@ -11,7 +13,8 @@ from wagtail.models import (
 from wagtail.search import index
 
 from estates.models import Project
-from search.segment import segment
+from search.segment import autocomplete_text, index_text
+from search.text import html_to_text
 
 from .base import PortalPage, paginate, selected_project
 
@@ -46,10 +49,14 @@ class FAQ(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, index.In
         FieldPanel("projects"),
         FieldPanel("sort_order"),
     ]
+    # Chinese search (search/segment.py). Every FAQ is indexed with its database row (a new
+    # draft's text; for a live FAQ its published text, later edits waiting as revisions); the
+    # portal searches live ones only (FilterField "live").
     search_fields = [
-        index.SearchField("question"),
+        index.SearchField("search_title", boost=2),
         index.SearchField("search_words"),
         index.AutocompleteField("question"),
+        index.AutocompleteField("search_title_autocomplete"),
         index.FilterField("live"),
         index.FilterField("category"),
     ]
@@ -62,8 +69,20 @@ class FAQ(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, index.In
     def __str__(self):
         return self.question
 
+    def search_text(self):
+        """The answer as plain text, for the index and the result snippet."""
+        return html_to_text(self.answer)
+
+    def search_title(self):
+        return index_text(self.question)
+
     def search_words(self):
-        return segment(f"{self.question} {self.answer}")
+        with translation.override(settings.LANGUAGE_CODE):
+            category = self.get_category_display()
+        return index_text(self.question, self.search_text(), category)
+
+    def search_title_autocomplete(self):
+        return autocomplete_text(self.question)
 
 
 class FAQIndexPage(PortalPage):

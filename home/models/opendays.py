@@ -1,8 +1,10 @@
 import secrets
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
@@ -12,8 +14,10 @@ from wagtail.search import index
 
 from estates.models import Project
 from estates.normalize import mask_mobile, validate_mobile
-from search.segment import segment
+from search.segment import index_text
+from search.text import join_text
 
+from ..forms import OpenDayPageForm
 from .base import PortalPage, paginate, selected_project
 
 
@@ -68,15 +72,21 @@ class OpenDayPage(PortalPage):
         FieldPanel("what_to_bring"),
         InlinePanel("slots", heading=_("场次"), label=_("场次"), min_num=1),
     ]
-    search_fields = PortalPage.search_fields + [index.SearchField("search_words")]
+    search_fields = PortalPage.search_fields + [index.FilterField("project_id")]
     parent_page_types = ["home.OpenDayIndexPage"]
     subpage_types = []
+    base_form_class = OpenDayPageForm
 
     class Meta:
         verbose_name = _("开放日活动")
 
+    def search_text(self):
+        with translation.override(settings.LANGUAGE_CODE):
+            kind = self.get_kind_display()
+        return join_text(super().search_text(), kind, self.place, self.what_to_bring)
+
     def search_words(self):
-        return segment(f"{self.title} {self.get_kind_display()} {self.intro} {self.place}")
+        return index_text(self.title, self.search_text(), self.project.name)
 
     def save(self, *args, **kwargs):
         dates = [slot.date for slot in self.slots.all() if slot.date]

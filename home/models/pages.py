@@ -3,9 +3,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.search import index
 
-from search.segment import segment
+from search.text import join_text, stream_text
 
 from ..blocks import BodyBlock
 from .base import PortalPage
@@ -49,13 +48,9 @@ class StandardPage(PortalPage):
     body = StreamField(BodyBlock(), verbose_name=_("正文"), blank=True)
 
     content_panels = PortalPage.content_panels + [FieldPanel("intro"), FieldPanel("body")]
-    search_fields = PortalPage.search_fields + [
-        index.SearchField("intro"),
-        index.SearchField("search_words"),
-    ]
 
     class Meta:
         verbose_name = _("普通页面")
 
-    def search_words(self):
-        return segment(f"{self.title} {self.intro} {self.body.render_as_block() if self.body else ''}")
+    def search_text(self):
+        return join_text(super().search_text(), stream_text(self.body))

@@ -3,10 +3,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.search import index
 
 from estates.models import Project
-from search.segment import segment
+from search.text import html_to_text, join_text, stream_text
 
 from ..blocks import MilestonesBlock
 from .base import PortalPage
@@ -42,12 +41,8 @@ class ProjectPage(PortalPage):
         MultiFieldPanel([FieldPanel("service_plan"), FieldPanel("delivery_standard")], heading=_("服务与交付")),
         FieldPanel("milestones"),
     ]
-    search_fields = PortalPage.search_fields + [
-        index.SearchField("summary"),
-        index.SearchField("search_words"),
-    ]
     parent_page_types = ["home.HomePage"]
-    subpage_types = ["home.StandardPage"]
+    subpage_types = ["home.StandardPage", "portal_forms.ServiceFormPage"]
 
     class Meta:
         verbose_name = _("项目主页")
@@ -56,8 +51,11 @@ class ProjectPage(PortalPage):
     def service_hotline(self):
         return self.hotline or self.project.hotline
 
-    def search_words(self):
-        return segment(f"{self.title} {self.summary} {self.service_plan} {self.delivery_standard}")
+    def search_text(self):
+        return join_text(
+            super().search_text(), html_to_text(self.service_plan), html_to_text(self.delivery_standard),
+            stream_text(self.milestones),
+        )
 
     @cached_property
     def adverse_factors(self):
