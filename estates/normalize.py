@@ -10,6 +10,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -18,10 +19,13 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 FLOAT_EXPONENT_RE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+TRAILING_FLOAT_ZERO_RE = re.compile(r"\.0+$")
+#: Excel keeps 15 significant digits; a longer number read from a number cell has lost its tail.
+EXCEL_EXACT_DIGITS = 15
 
 
 def clean_text(value):
-    """Full-width to half-width (NFKC), surrounding spaces trimmed; None for empty."""
+    """Full-width to half-width (NFKC), surrounding spaces trimmed; "" for empty."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -38,7 +42,9 @@ def normalize_mobile(value):
     float form Excel gives a number cell (13800138000.0).
     """
     text = clean_text(value)
-    digits = re.sub(r"[\s\-()（）.]", "", text)
+    # "13800138000.0": the float Excel gives a number cell, written out as text (CSV exports).
+    digits = TRAILING_FLOAT_ZERO_RE.sub("", text)
+    digits = re.sub(r"[\s\-()（）.]", "", digits)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -58,6 +64,19 @@ def validate_mobile(value):
     normalize_mobile(value)
 
 
+class MobileFormField(forms.CharField):
+    """A form field for a mainland mobile: takes it however it is typed ("+86 139-0000-0001",
+    full-width digits …) and cleans it to the 11 digits the models store."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalize_mobile(value) if value else value
+
+
 def mask_mobile(mobile):
     """138****8000 — for public pages."""
     if not mobile or len(mobile) < 7:
@@ -69,7 +88,7 @@ def normalize_id_number(value):
     """Return an upper-cased 18-character resident ID (check digit verified, GB 11643) or a
     15-character legacy one; raise ValidationError otherwise."""
     text = clean_text(value).upper().replace(" ", "")
-    if FLOAT_EXPONENT_RE.match(text):
+    if _excel_number_lost_digits(value) or FLOAT_EXPONENT_RE.match(text):
         raise ValidationError(
             _("身份证号“%(value)s”被 Excel 存成了科学计数法，请把该列设为“文本”格式后重新录入。"),
             code="id_float",
@@ -91,6 +110,16 @@ def normalize_id_number(value):
             params={"value": text},
         )
     return text
+
+
+def _excel_number_lost_digits(value):
+    """An ID number read from an Excel number cell (a float, or the int it was rounded to) has
+    lost its last digits as soon as it is longer than Excel's 15 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and not value.is_integer():
+        return True
+    return len(str(abs(int(value)))) > EXCEL_EXACT_DIGITS
 
 
 def hash_id_number(normalized):

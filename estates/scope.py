@@ -7,10 +7,11 @@ chooser goes through ``restrict``; later apps register their own models' paths.
 
 from django.db.models import Exists, OuterRef
 
-from .models import Building, Contractor, Owner, Ownership, Project, Unit
+from .models import Building, Contractor, Department, Owner, Ownership, Project, Trade, Unit
 
 #: model → lookup from that model to Project ("" for Project itself).
 #: None means the model is not project-bound (departments, trades): visible to all staff.
+#: A model missing here is an error in ``restrict``: every model says which it is.
 SCOPE_PATHS = {
     Project: "",
     Building: "project",
@@ -18,7 +19,15 @@ SCOPE_PATHS = {
     Ownership: "unit__project",
     Owner: "ownerships__unit__project",
     Contractor: "projects",
+    Department: None,
+    Trade: None,
 }
+
+
+#: Models whose rows linked to no project at all stay visible to every staff member who can see
+#: the model: an owner just registered by limited staff has no unit yet, and must not vanish
+#: from the very person who is about to link them to one. model → the to-many relation.
+VISIBLE_WHEN_UNLINKED = {Owner: "ownerships"}
 
 
 def register(model, path):
@@ -40,6 +49,8 @@ def is_unrestricted(user):
 def _profile(user):
     from .models import StaffProfile
 
+    if not getattr(user, "is_authenticated", False):
+        return None  # anonymous: no profile, no projects
     profile = StaffProfile.objects.filter(user=user).first()
     user._scope_profile = profile or False
     return profile
@@ -84,7 +95,12 @@ def restrict(queryset, user):
     if _crosses_to_many(model, path):
         # A to-many path: filter with EXISTS so rows are not repeated and no DISTINCT is needed.
         inner = model._default_manager.filter(pk=OuterRef("pk"), **{f"{path}__in": ids})
-        return queryset.filter(Exists(inner))
+        condition = Exists(inner)
+        unlinked_via = VISIBLE_WHEN_UNLINKED.get(model)
+        if unlinked_via:
+            linked = model._default_manager.filter(pk=OuterRef("pk"), **{f"{unlinked_via}__isnull": False})
+            condition |= ~Exists(linked)
+        return queryset.filter(condition)
     return queryset.filter(**{f"{path}__in": ids})
 
 
@@ -98,7 +114,11 @@ def _crosses_to_many(model, path):
 
 
 def in_scope(obj, user):
-    """Whether a single object is visible to ``user``."""
-    if project_ids_for(user) is None or SCOPE_PATHS.get(type(obj)) is None:
+    """Whether a single object is visible to ``user``. Like ``restrict``, refuses a model with
+    no scope path rather than letting its objects through."""
+    model = type(obj)
+    if model not in SCOPE_PATHS:
+        raise LookupError(f"{model.__name__} has no scope path; call estates.scope.register()")
+    if SCOPE_PATHS[model] is None or project_ids_for(user) is None:
         return True
-    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
+    return restrict(model._default_manager.filter(pk=obj.pk), user).exists()

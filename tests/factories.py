@@ -90,6 +90,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
 class ContractorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Contractor
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"测试建设工程有限公司{n}")
     contact_name = "王师傅"
@@ -105,6 +106,7 @@ class ContractorFactory(factory.django.DjangoModelFactory):
 class StaffProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.StaffProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     all_projects = False

@@ -71,7 +71,7 @@ def test_unit_handed_over_sends_the_documented_arguments(django_capture_on_commi
     plugins.signals.unit_handed_over.connect(receiver, dispatch_uid="test.documented_arguments")
     try:
         unit = factories.UnitFactory()
-        user = factories.UserFactory()
+        user = factories.UserFactory(is_superuser=True)
         with django_capture_on_commit_callbacks(execute=True):
             record_handover(unit, datetime.date(2026, 11, 20), user, "集中交付")
     finally:
