@@ -58,6 +58,11 @@ def test_small_demo_is_complete_and_believable():
         assert label and label == Unit.make_label(code, entrance, number)
     assert Unit.objects.filter(label="2-1-1502").exists()
 
+    from home.models import ProjectPage
+
+    # The portal is seeded on top of the registry: one live page per project.
+    assert ProjectPage.objects.live().count() == 2
+
     statuses = dict(Unit.objects.values_list("handover_status").annotate(n=Count("id")))
     assert statuses[HandoverStatus.HANDED_OVER] > 1000
     assert statuses[HandoverStatus.PENDING] > 100
