@@ -36,8 +36,27 @@ def publish(page):
     return page
 
 
+def ensure_home():
+    """The tree Wagtail's and home's data migrations make (locale, root, home page, default site,
+    root collection). A transactional test's flush removes it; tests that commit call this."""
+    from django.conf import settings
+    from wagtail.models import Collection, Locale, Site
+
+    locale, _ = Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    root = Page.objects.filter(depth=1).first() or Page.add_root(title="Root", slug="root", locale=locale)
+    home = HomePage.objects.first()
+    if home is None:
+        home = root.add_child(instance=HomePage(title="安居业主服务", slug="home", locale=locale))
+        Site.objects.update_or_create(
+            is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "安居"}
+        )
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    return home
+
+
 def build_portal():
-    home = HomePage.objects.get()
+    home = ensure_home()
     bulletin_index = home.add_child(instance=ProgressBulletinIndexPage(title="工程进展", slug="bulletins"))
     openday_index = home.add_child(instance=OpenDayIndexPage(title="工地开放日", slug="open-days"))
     faq_index = home.add_child(instance=FAQIndexPage(title="常见问题", slug="faq"))

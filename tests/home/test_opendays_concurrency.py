@@ -1,8 +1,8 @@
 """Capacity under real concurrency: threads with their own database connections race for the
 last seats of a slot. PostgreSQL only (row locks); the top conftest deselects these on SQLite.
 
-The tests commit for real (transaction=True); serialized_rollback restores the data Wagtail's
-migrations created (root page, site, locale) for the tests that run after them.
+The tests commit for real (transaction=True); the flush after each removes the page tree the
+migrations made, so the fixtures rebuild it (tests.portal.ensure_home).
 """
 
 import threading
@@ -24,7 +24,7 @@ from tests.home.test_opendays_fixtures import (  # noqa: F401 (fixtures)
 )
 from tests.portal import add_project_page, build_portal
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(workers):
