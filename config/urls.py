@@ -12,6 +12,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),  # the portal's language switch (set_language)
     path("search/", search_views.search, name="search"),
+    path("", include("home.urls")),  # open-day registration and other portal views
+    path("", include("forms.urls")),  # staff-only photo view of form submissions
     *plugin_urlpatterns(),
 ]
 

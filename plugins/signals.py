@@ -12,10 +12,21 @@ from django.dispatch import Signal
 
 # --- Core ---------------------------------------------------------------------------------------
 
-#: Sent by ``forms/`` after a repair, complaint or enquiry form submission is stored.
-#: sender: the form page's model class.
-#: page: the form page; submission: the stored submission; request: the HTTP request;
-#: kind: "repair" | "complaint" | "enquiry"; unit: the chosen estates.Unit or None.
+#: Sent by ``forms/`` after a repair, complaint or enquiry form submission is stored, once the
+#: transaction that stored it has committed (``forms.services.submit``), with ``send_robust``:
+#: a failing receiver is logged and the owner still gets the thank-you page.
+#: sender: the form page's model class (``forms.models.ServiceFormPage``).
+#: page: the form page; request: the HTTP request;
+#: submission: the stored ``forms.models.ServiceSubmission`` — ``kind``, ``channel``
+#: ("web" | "qr": the unit came from a QR token), ``project``, ``unit``, ``name``, ``mobile``
+#: (11 digits), ``description``, ``submit_time``, ``form_data`` (the editor's extra fields),
+#: ``reference`` and ``photos`` (``SubmissionPhoto`` rows with ``file`` in ``storages["private"]``,
+#: ``content_type``, ``width``, ``height``, ``size``; deleting the submission deletes the files,
+#: so a receiver that keeps a photo copies it);
+#: kind: "repair" | "complaint" | "enquiry"; unit: the chosen estates.Unit, or None (an enquiry
+#: may have no unit).
+#: A receiver may return ``{"reference": "BX20261123-0007", "label": "工单号", "url": "/…"}``:
+#: the thank-you page then shows that reference (and local link) instead of the submission id.
 form_submitted = Signal()
 
 #: Sent by ``estates.services.record_handover`` when a unit is handed over to its owner,

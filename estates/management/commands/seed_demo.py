@@ -631,6 +631,9 @@ class Command(BaseCommand):
         )
         # For tests: the first N units of the demo stream.
         parser.add_argument("--units", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--registry-only", action="store_true", help="只生成楼盘档案，不生成门户页面和内容。"
+        )
 
     def handle(self, *args, size, units, **options):
         started = time.monotonic()
@@ -642,6 +645,10 @@ class Command(BaseCommand):
             self.stderr.write("未设置 ID_HASH_KEY：业主的身份证号摘要和后四位将留空。")
         with transaction.atomic():
             created = Seeder(plan).run()
+        if not options.get("registry_only"):
+            from home.demo import seed_portal
+
+            seed_portal(stdout=self.stdout if options["verbosity"] >= 1 else None)
         elapsed = time.monotonic() - started
         if options["verbosity"] < 1:
             return
