@@ -2,10 +2,12 @@
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
 from estates.models import Project
@@ -28,6 +30,9 @@ class PortalPage(Page):
 
     promote_panels = Page.promote_panels + [FieldPanel("share_image")]
 
+    # Foreign keys fetched with the page when HomePage.route finds it (its template uses them).
+    route_select_related = ("share_image",)
+
     # Chinese search (search/segment.py): the title and the text segmented by jieba plus CJK
     # bigrams; the title's substrings for the admin's page search, which matches prefixes only.
     search_fields = Page.search_fields + [
@@ -38,6 +43,15 @@ class PortalPage(Page):
 
     class Meta:
         abstract = True
+
+    def get_view_restrictions(self):
+        """The view restrictions on this page and its ancestors in one query: ancestors' paths
+        are prefixes of this page's path, so Wagtail's ancestor query is not needed. A
+        restriction on the page an ancestor is an alias of applies too, as in Wagtail."""
+        paths = [self.path[:end] for end in range(self.steplen, len(self.path) + 1, self.steplen)]
+        return PageViewRestriction.objects.filter(
+            Q(page__path__in=paths) | Q(page__aliases__path__in=paths)
+        ).distinct()
 
     def search_text(self):
         """Plain text of the page (its title aside) for the index and the result snippet.
@@ -76,6 +90,16 @@ class PortalPage(Page):
             if image is not None:
                 return image
         return None
+
+
+def public_q(path="path"):
+    """Pages outside every private section (a view restriction on the page or an ancestor), as a
+    subquery of the same statement; Wagtail's ``.public()`` runs a query of its own each call.
+    ``path`` names the page path field from the queried model (e.g. ``page__path``)."""
+    under_restriction = PageViewRestriction.objects.filter(
+        page__path=Substr(OuterRef(path), 1, Length("page__path"))
+    )
+    return ~Exists(under_restriction)
 
 
 def selected_project(request):

@@ -14,7 +14,7 @@ from search.segment import index_text
 from search.text import join_text, stream_text
 
 from ..blocks import BodyBlock
-from .base import PortalPage, paginate, selected_project
+from .base import PortalPage, paginate, public_q, selected_project
 
 
 class ProgressBulletinIndexPage(PortalPage):
@@ -34,7 +34,7 @@ class ProgressBulletinIndexPage(PortalPage):
         context = super().get_context(request, *args, **kwargs)
         project = selected_project(request)
         bulletins = (
-            ProgressBulletinPage.objects.child_of(self).live().public()
+            ProgressBulletinPage.objects.child_of(self).live().filter(public_q())
             .select_related("project", "cover_image")
             .prefetch_related("cover_image__renditions")
             .order_by("-issue_date", "-pk")
@@ -88,6 +88,7 @@ class ProgressBulletinPage(PortalPage):
     ]
     search_fields = PortalPage.search_fields + [index.FilterField("project_id")]
     parent_page_types = ["home.ProgressBulletinIndexPage"]
+    route_select_related = ("project", "cover_image", "share_image")
     subpage_types = []
 
     class Meta:

@@ -18,7 +18,7 @@ from search.segment import index_text
 from search.text import join_text
 
 from ..forms import OpenDayPageForm
-from .base import PortalPage, paginate, selected_project
+from .base import PortalPage, paginate, public_q, selected_project
 
 
 class OpenDayIndexPage(PortalPage):
@@ -36,7 +36,7 @@ class OpenDayIndexPage(PortalPage):
         context = super().get_context(request, *args, **kwargs)
         project = selected_project(request)
         days = (
-            OpenDayPage.objects.child_of(self).live().public()
+            OpenDayPage.objects.child_of(self).live().filter(public_q())
             .select_related("project").order_by("-first_date", "-pk")
         )
         if project:
@@ -76,6 +76,7 @@ class OpenDayPage(PortalPage):
     parent_page_types = ["home.OpenDayIndexPage"]
     subpage_types = []
     base_form_class = OpenDayPageForm
+    route_select_related = ("project", "share_image")
 
     class Meta:
         verbose_name = _("开放日活动")
@@ -140,7 +141,7 @@ class OpenDaySlot(Orderable):
     @classmethod
     def upcoming(cls, today):
         return cls.with_seats(
-            cls.objects.filter(date__gte=today, page__live=True)
+            cls.objects.filter(public_q("page__path"), date__gte=today, page__live=True)
             .select_related("page", "page__project")
             .order_by("date", "start")
         )

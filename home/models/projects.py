@@ -3,12 +3,13 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Site
 
 from estates.models import Project
 from search.text import html_to_text, join_text, stream_text
 
 from ..blocks import MilestonesBlock
-from .base import PortalPage
+from .base import PortalPage, public_q
 
 
 class ProjectPage(PortalPage):
@@ -42,6 +43,7 @@ class ProjectPage(PortalPage):
         FieldPanel("milestones"),
     ]
     parent_page_types = ["home.HomePage"]
+    route_select_related = ("project", "hero_image", "share_image")
     subpage_types = ["home.StandardPage", "portal_forms.ServiceFormPage"]
 
     class Meta:
@@ -74,7 +76,7 @@ class ProjectPage(PortalPage):
 
         context = super().get_context(request, *args, **kwargs)
         context["bulletins"] = (
-            ProgressBulletinPage.objects.live().public().filter(project_id=self.project_id)
+            ProgressBulletinPage.objects.live().filter(public_q()).filter(project_id=self.project_id)
             .order_by("-issue_date", "-pk")[:3]
         )
         from django.utils import timezone
@@ -82,13 +84,15 @@ class ProjectPage(PortalPage):
         context["slots"] = OpenDaySlot.upcoming(timezone.localdate()).filter(
             page__project_id=self.project_id
         )[:3]
-        # One query for all three index pages the project page links to.
-        indexes = {
-            type(page): page
-            for page in self.get_site().root_page.get_children().live().type(
+        # One query for all three index pages the project page links to (plain pages: only
+        # their title and URL are shown).
+        site = Site.find_for_request(request)
+        indexes = {}
+        if site is not None:
+            for page in site.root_page.get_children().live().type(
                 ProgressBulletinIndexPage, OpenDayIndexPage, FAQIndexPage
-            ).specific()
-        } if self.get_site() else {}
+            ):
+                indexes[page.specific_class] = page
         context["bulletin_index"] = indexes.get(ProgressBulletinIndexPage)
         context["openday_index"] = indexes.get(OpenDayIndexPage)
         context["faq_index"] = indexes.get(FAQIndexPage)
