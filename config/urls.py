@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -10,7 +12,9 @@ from search import views as search_views
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),  # the portal's language switch (set_language)
+    # The portal's language switch. Without CSRF: choosing the display language is no state
+    # worth defending, and a token on every page would keep pages out of the page cache.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("search/", search_views.search, name="search"),
     path("", include("home.urls")),  # open-day registration and other portal views
     path("", include("forms.urls")),  # staff-only photo view of form submissions

@@ -1,11 +1,14 @@
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
 
+from home.pagecache import cacheable
+
 from .results import GROUPS, PAGE_SIZE, PREVIEW_SIZE, portal_search
 from .segment import MAX_QUERY_LENGTH, parse_query
 
 
 @require_safe
+@cacheable
 def search(request):
     """The portal's search page (design notes in search/results.py). Any input answers 200:
     an empty query shows the form, a query of only punctuation or emoji finds nothing, a query

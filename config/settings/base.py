@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "home.pagecache.PageCacheMiddleware",  # after the language is known, before cookies are set
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -149,6 +150,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Anonymous page cache (home/pagecache.py): seconds a stored portal page may live; 0 turns it
+# off. On by default only with a shared cache, so that every process sees the purges.
+PAGE_CACHE_SECONDS = int(os.environ.get("ANJU_PAGE_CACHE_SECONDS", "300" if REDIS_URL else "0"))
 
 # Django's RedisCache is supported by django-ratelimit, which only warns that it cannot tell.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]

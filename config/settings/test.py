@@ -22,6 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+PAGE_CACHE_SECONDS = 0  # tests of the page cache turn it on themselves
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 _tmp = tempfile.mkdtemp(prefix="anju-test-")

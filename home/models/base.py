@@ -32,6 +32,8 @@ class PortalPage(Page):
 
     # Foreign keys fetched with the page when HomePage.route finds it (its template uses them).
     route_select_related = ("share_image",)
+    # Anonymous visitors may get this page from the page cache (home/pagecache.py).
+    cache_anonymous = True
 
     # Chinese search (search/segment.py): the title and the text segmented by jieba plus CJK
     # bigrams; the title's substrings for the admin's page search, which matches prefixes only.
@@ -43,6 +45,11 @@ class PortalPage(Page):
 
     class Meta:
         abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        response.page_cacheable = self.cache_anonymous
+        return response
 
     def get_view_restrictions(self):
         """The view restrictions on this page and its ancestors in one query: ancestors' paths
