@@ -4,6 +4,7 @@ database is PostgreSQL (ARCHITECTURE.md decision 13)."""
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.utils import translation
 
 from tests import factories
 
@@ -17,6 +18,15 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def chinese_first():
+    """Each test starts in the site's language. A request activates the visitor's language for
+    the thread and nothing resets it, so one English test would otherwise leak into the next."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
