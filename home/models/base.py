@@ -117,6 +117,15 @@ def selected_project(request):
     return Project.objects.filter(code=code).first()
 
 
+def project_filter(request):
+    """The project filter every listing shows: the chosen project (or None) and the choices,
+    the projects that have a live page."""
+    return {
+        "selected_project": selected_project(request),
+        "projects": Project.objects.filter(page__live=True).order_by("code"),
+    }
+
+
 def paginate(request, queryset, per_page):
     from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 

@@ -14,7 +14,7 @@ from search.segment import index_text
 from search.text import join_text, stream_text
 
 from ..blocks import BodyBlock
-from .base import PortalPage, paginate, public_q, selected_project
+from .base import PortalPage, paginate, project_filter, public_q
 
 
 class ProgressBulletinIndexPage(PortalPage):
@@ -32,7 +32,8 @@ class ProgressBulletinIndexPage(PortalPage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        project = selected_project(request)
+        context.update(project_filter(request))
+        project = context["selected_project"]
         bulletins = (
             ProgressBulletinPage.objects.child_of(self).live().filter(public_q())
             .select_related("project", "cover_image")
@@ -41,8 +42,6 @@ class ProgressBulletinIndexPage(PortalPage):
         )
         if project:
             bulletins = bulletins.filter(project=project)
-        context["selected_project"] = project
-        context["projects"] = Project.objects.filter(page__live=True).order_by("code")
         context["bulletins"] = paginate(request, bulletins, 10)
         return context
 

@@ -16,7 +16,7 @@ from estates.models import Project
 from search.segment import autocomplete_text, index_text
 from search.text import html_to_text
 
-from .base import PortalPage, paginate, selected_project
+from .base import PortalPage, paginate, project_filter
 
 
 class FAQCategory(models.TextChoices):
@@ -101,7 +101,8 @@ class FAQIndexPage(PortalPage):
         category = request.GET.get("category", "")
         if category not in FAQCategory.values:
             category = ""
-        project = selected_project(request)
+        context.update(project_filter(request))
+        project = context["selected_project"]
         faqs = FAQ.objects.filter(live=True).order_by("category", "sort_order", "pk")
         if category:
             faqs = faqs.filter(category=category)
@@ -110,8 +111,6 @@ class FAQIndexPage(PortalPage):
         context.update(
             categories=FAQCategory.choices,
             selected_category=category,
-            selected_project=project,
-            projects=Project.objects.filter(page__live=True).order_by("code"),
             faqs=paginate(request, faqs, 20),
         )
         return context

@@ -18,7 +18,7 @@ from search.segment import index_text
 from search.text import join_text
 
 from ..forms import OpenDayPageForm
-from .base import PortalPage, paginate, public_q, selected_project
+from .base import PortalPage, paginate, project_filter, public_q
 
 
 class OpenDayIndexPage(PortalPage):
@@ -34,15 +34,14 @@ class OpenDayIndexPage(PortalPage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        project = selected_project(request)
+        context.update(project_filter(request))
+        project = context["selected_project"]
         days = (
             OpenDayPage.objects.child_of(self).live().filter(public_q())
             .select_related("project").order_by("-first_date", "-pk")
         )
         if project:
             days = days.filter(project=project)
-        context["selected_project"] = project
-        context["projects"] = Project.objects.filter(page__live=True).order_by("code")
         context["open_days"] = paginate(request, days, 10)
         return context
 
