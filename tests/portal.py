@@ -46,7 +46,7 @@ def ensure_home():
     root = Page.objects.filter(depth=1).first() or Page.add_root(title="Root", slug="root", locale=locale)
     home = HomePage.objects.first()
     if home is None:
-        home = root.add_child(instance=HomePage(title="安居业主服务", slug="home", locale=locale))
+        home = root.add_child(instance=HomePage(title="安居业主服务", slug="home", locale=locale, hotline="400-800-1234"))
         Site.objects.update_or_create(
             is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "安居"}
         )
