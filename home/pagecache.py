@@ -10,9 +10,9 @@ for the same few pages. Rules, in order:
   with ``cache_anonymous``) and the search page (``@cacheable``).
 * Only 200 responses that set no cookie: a page that used the CSRF token, the session or
   messages sets one, so forms are never cached.
-* The key holds the site, scheme, URL with its query string, language, and a *generation*.
-  Anything that can change what a portal page shows bumps the generation (``purge``), which
-  orphans every stored page at once; ``PAGE_CACHE_SECONDS`` bounds the age of a page whose data
+* The key holds the site, scheme, URL with its query string and language; the entry holds the
+  *generation* it was stored under. Anything that can change what a portal page shows bumps
+  the generation (``purge``), which invalidates every stored page at once; ``PAGE_CACHE_SECONDS`` bounds the age of a page whose data
   changed without a signal (e.g. "upcoming" open days turning past at midnight).
 """
 
@@ -72,7 +72,7 @@ def bump_generation():
         logger.exception("page cache purge failed")
 
 
-def key_for(request, generation_value):
+def key_for(request):
     raw = "|".join((
         request.scheme,
         request.get_host(),
@@ -80,7 +80,7 @@ def key_for(request, generation_value):
         getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE),
     ))
     digest = hashlib.blake2b(raw.encode("utf-8"), digest_size=16).hexdigest()
-    return f"pagecache:{generation_value}:{digest}"
+    return f"pagecache:page:{digest}"
 
 
 def eligible(request):
@@ -115,15 +115,22 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not eligible(request):
             return self.get_response(request)
-        key = key_for(request, generation())
-        response = cache.get(key)
-        if response is not None:
+        # One round trip: the current generation and the stored entry, which carries the
+        # generation it was stored under; an entry from before a purge counts as missing.
+        key = key_for(request)
+        found = cache.get_many([GENERATION_KEY, key])
+        current = found.get(GENERATION_KEY)
+        if current is None:
+            current = generation()
+        entry = found.get(key)
+        if entry is not None and entry[0] == current:
+            response = entry[1]
             response[HEADER] = "hit"
             return response
         response = self.get_response(request)
         if storable(request, response):
             response[HEADER] = "miss"
-            cache.set(key, response, timeout())
+            cache.set(key, (current, response), timeout())
         return response
 
 
