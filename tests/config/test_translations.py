@@ -60,10 +60,11 @@ def test_catalogue_covers_every_marked_string(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO / name, target)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "PYTHONPATH": str(tmp_path)}
-    subprocess.run(
+    made = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "en", "--ignore", "bench/*", "-v", "0"],
-        cwd=tmp_path, env=env, check=True, capture_output=True,
+        cwd=tmp_path, env=env, capture_output=True, text=True,
     )
+    assert made.returncode == 0, made.stderr[-3000:]
     fresh = entries((tmp_path / PO.relative_to(REPO)).read_text(encoding="utf-8"))
     committed = entries(PO.read_text(encoding="utf-8"))
     missing = sorted(set(fresh) - set(committed))

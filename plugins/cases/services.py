@@ -1,0 +1,282 @@
+"""The verbs of the case desk: the only way a case changes (ARCHITECTURE.md, "One way to
+change state").
+
+Each verb takes the acting ``Actor`` (a staff user, or an owner / contractor / the system by
+name), checks the actor's permission and scope and the case's current state, locks the row,
+and writes the change, exactly one timeline event and one history row with user and reason, in
+one transaction. Refusals raise ``CaseRefused`` (a ValidationError with a Chinese message)
+and change nothing.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from estates import scope
+from estates.normalize import normalize_mobile
+
+from .models import ActorType, Case, CaseEvent, Kind, PauseReason, Priority, Status
+from .numbering import next_number
+
+MAX_DESCRIPTION = 2000
+MAX_TEXT = 2000
+
+
+class CaseRefused(ValidationError):
+    """A verb refused: wrong state, missing reason, no permission, or out of scope."""
+
+
+class CaseNotFound(CaseRefused):
+    """No such case for this actor (another project's case looks the same as none: 404)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts. Staff act as their user; owners, contractors and the system act by name and
+    need no permission (the caller has checked their link or token)."""
+
+    type: str
+    user: object = None
+    name: str = ""
+
+    @classmethod
+    def staff(cls, user):
+        return cls(ActorType.STAFF, user, user.get_full_name() or user.get_username())
+
+    @classmethod
+    def system(cls, name=""):
+        return cls(ActorType.SYSTEM, None, name or _("系统"))
+
+    @classmethod
+    def owner(cls, name):
+        return cls(ActorType.OWNER, None, name)
+
+    @classmethod
+    def contractor(cls, name):
+        return cls(ActorType.CONTRACTOR, None, name)
+
+    @property
+    def is_staff(self):
+        return self.type == ActorType.STAFF
+
+    def may(self, permission):
+        return not self.is_staff or self.user.has_perm(f"cases.{permission}")
+
+
+def as_actor(who):
+    return who if isinstance(who, Actor) else Actor.staff(who)
+
+
+# --- Helpers every verb uses ---------------------------------------------------------------------
+def _require(condition, message, code):
+    if not condition:
+        raise CaseRefused(message, code=code)
+
+
+def _require_permission(actor, permission):
+    _require(actor.may(permission), _("您没有执行此操作的权限。"), "permission")
+
+
+def _clean_text(value, label, required=True, limit=MAX_TEXT):
+    text = (value or "").replace("\x00", "").strip()
+    if required and not text:
+        raise CaseRefused(_("请填写%(label)s。") % {"label": label}, code="required")
+    if len(text) > limit:
+        raise CaseRefused(
+            _("%(label)s最多 %(limit)s 个字（现在 %(n)s 个）。") % {"label": label, "limit": limit, "n": len(text)},
+            code="too_long",
+        )
+    return text
+
+
+def _locked(case, actor):
+    """The case row, locked for this transaction and re-read, if ``actor`` may see it."""
+    queryset = Case.objects.select_for_update()
+    if actor.is_staff:
+        queryset = scope.restrict(queryset, actor.user)
+    try:
+        return queryset.get(pk=case.pk if isinstance(case, Case) else case)
+    except Case.DoesNotExist:
+        raise CaseNotFound(_("工单不存在，或不在您负责的项目内。"), code="not_found") from None
+
+
+def _save(case, actor, reason, fields=None):
+    """Save with a history row naming the user (staff) or the actor (in the reason)."""
+    case._history_user = actor.user
+    case._change_reason = reason if actor.is_staff else f"[{ActorType(actor.type).label}：{actor.name}] {reason}"
+    case.save(update_fields=fields)
+
+
+def _event(case, actor, verb, *, type=CaseEvent.Type.TRANSITION, from_status="", text="",
+           visible_to_owner=False, data=None, when=None):
+    return CaseEvent.objects.create(
+        case=case,
+        type=type,
+        verb=verb,
+        from_status=from_status,
+        to_status=case.status if type == CaseEvent.Type.TRANSITION else "",
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_name=actor.name,
+        text=text,
+        visible_to_owner=visible_to_owner,
+        data=data or {},
+        created_at=when or timezone.now(),
+    )
+
+
+def _transition(case, actor, verb, to_status, *, allowed, permission, reason="", text="",
+                visible_to_owner=True, data=None, changes=None):
+    """The common shape of a verb: lock, check, change, save with history, one event."""
+    with transaction.atomic():
+        _require_permission(actor, permission)
+        case = _locked(case, actor)
+        _require(
+            case.status in allowed,
+            _("工单 %(number)s 当前状态为“%(status)s”，不能%(verb)s。")
+            % {"number": case.number, "status": case.get_status_display(), "verb": VERB_NAMES.get(verb, verb)},
+            "state",
+        )
+        from_status = case.status
+        if callable(changes):
+            changes = changes(case)
+        for field, value in (changes or {}).items():
+            setattr(case, field, value)
+        if to_status is not None:
+            case.status = to_status
+        _save(case, actor, reason or VERB_NAMES.get(verb, verb))
+        _event(case, actor, verb, from_status=from_status, text=text or reason,
+               visible_to_owner=visible_to_owner, data=data)
+        return case
+
+
+VERB_NAMES = {
+    "register": "登记",
+    "accept": "受理",
+    "dispatch": "派单",
+    "contact": "联系业主",
+    "start": "开始处理",
+    "pause": "暂停",
+    "resume": "恢复处理",
+    "complete": "完工",
+    "cancel": "取消",
+    "note": "添加备注",
+}
+
+OPEN = {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}
+
+
+# --- Verbs ---------------------------------------------------------------------------------------
+def register(who, *, kind, channel, project, reporter_name, reporter_mobile, description,
+             category=None, priority=Priority.NORMAL, complaint_grade="", building=None, unit=None,
+             owner=None, source="", when=None):
+    """登记: a new case, numbered for its kind and day."""
+    actor = as_actor(who)
+    _require_permission(actor, "add_case")
+    _require(kind in Kind.values, _("请选择工单类型。"), "kind")
+    if actor.is_staff:
+        allowed_ids = scope.project_ids_for(actor.user)
+        _require(allowed_ids is None or project.pk in allowed_ids, _("您不负责该项目。"), "scope")
+    reporter_name = _clean_text(reporter_name, _("报事人"), limit=50)
+    description = _clean_text(description, _("问题描述"), limit=MAX_DESCRIPTION)
+    reporter_mobile = normalize_mobile(reporter_mobile)
+    if unit is not None:
+        _require(unit.project_id == project.pk, _("房号不属于所选项目。"), "unit")
+        building = building or unit.building
+    if building is not None:
+        _require(building.project_id == project.pk, _("楼栋不属于所选项目。"), "building")
+    if category is not None:
+        _require(category.kind == kind, _("分类与工单类型不符。"), "category")
+        if category.emergency:
+            priority = Priority.EMERGENCY
+    when = when or timezone.now()
+    with transaction.atomic():
+        case = Case(
+            number=next_number(kind, when),
+            kind=kind, channel=channel, category=category, priority=priority,
+            complaint_grade=complaint_grade if kind == Kind.COMPLAINT else "",
+            project=project, building=building, unit=unit, owner=owner,
+            reporter_name=reporter_name, reporter_mobile=reporter_mobile, description=description,
+            source=source, registered_at=when, registered_by=actor.user,
+        )
+        _save(case, actor, VERB_NAMES["register"])
+        _event(case, actor, "register", text=description, visible_to_owner=True, when=when)
+    return case
+
+
+def accept(case, who, note=""):
+    """受理."""
+    return _transition(case, as_actor(who), "accept", Status.ACCEPTED, allowed={Status.REGISTERED},
+                       permission="handle_case", text=note)
+
+
+def dispatch(case, who, *, department=None, contractor=None, assignee=None, note=""):
+    """派单 to a department, a contractor and/or a person (again to re-dispatch)."""
+    actor = as_actor(who)
+    _require(department or contractor or assignee, _("请选择派单对象（部门、施工单位或处理人）。"), "required")
+    return _transition(
+        case, actor, "dispatch", Status.DISPATCHED,
+        allowed={Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS},
+        permission="dispatch_case", text=note,
+        changes={"department": department, "contractor": contractor, "assignee": assignee,
+                 "dispatched_at": timezone.now()},
+        data={"department": getattr(department, "pk", None), "contractor": getattr(contractor, "pk", None),
+              "assignee": getattr(assignee, "pk", None)},
+    )
+
+
+def start(case, who, note=""):
+    """开始处理."""
+    return _transition(case, as_actor(who), "start", Status.IN_PROGRESS, allowed={Status.DISPATCHED},
+                       permission="handle_case", text=note)
+
+
+def pause(case, who, reason_code, note=""):
+    """暂停: waiting for the owner or for parts."""
+    _require(reason_code in PauseReason.values, _("请选择暂停原因。"), "required")
+    return _transition(
+        case, as_actor(who), "pause", Status.PAUSED,
+        allowed={Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS}, permission="handle_case",
+        reason=str(PauseReason(reason_code).label), text=_clean_text(note, _("说明"), required=False),
+        changes=lambda locked: {"pause_reason": reason_code, "paused_from": locked.status},
+        data={"reason": reason_code},
+    )
+
+
+def resume(case, who, note=""):
+    """恢复处理: back to where the case was before the pause."""
+    return _transition(
+        case, as_actor(who), "resume", None, allowed={Status.PAUSED}, permission="handle_case", text=note,
+        changes=lambda locked: {"status": locked.paused_from or Status.IN_PROGRESS,
+                                "pause_reason": "", "paused_from": ""},
+    )
+
+
+def complete(case, who, result):
+    """完工, with the result the owner will read."""
+    result = _clean_text(result, _("处理结果"))
+    return _transition(case, as_actor(who), "complete", Status.COMPLETED,
+                       allowed={Status.DISPATCHED, Status.IN_PROGRESS}, permission="handle_case",
+                       text=result, changes={"completed_at": timezone.now()})
+
+
+def cancel(case, who, reason):
+    """取消, with a reason."""
+    reason = _clean_text(reason, _("取消原因"))
+    return _transition(case, as_actor(who), "cancel", Status.CANCELLED,
+                       allowed={Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED},
+                       permission="close_case", reason=reason, changes={"closed_at": timezone.now()})
+
+
+def add_note(case, who, text, visible_to_owner=False):
+    """备注: a line on the timeline; the case itself does not change (no history row)."""
+    actor = as_actor(who)
+    text = _clean_text(text, _("备注"))
+    with transaction.atomic():
+        _require_permission(actor, "handle_case")
+        case = _locked(case, actor)
+        return _event(case, actor, "note", type=CaseEvent.Type.NOTE, text=text,
+                      visible_to_owner=visible_to_owner)

@@ -1,0 +1,45 @@
+import pytest
+
+from tests.conftest import staff_with_perms
+from tests.factories import BuildingFactory, ProjectFactory, UnitFactory
+
+ALL_VERBS = (
+    "cases.add_case", "cases.handle_case", "cases.dispatch_case", "cases.callback_case",
+    "cases.close_case", "cases.manage_case",
+)
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory(code="HZ01", name="钱塘雅苑")
+
+
+@pytest.fixture
+def other_project(db):
+    return ProjectFactory(code="SH02", name="浦江云庭")
+
+
+@pytest.fixture
+def unit(project):
+    return UnitFactory(building=BuildingFactory(project=project, code="3"))
+
+
+@pytest.fixture
+def agent(project):
+    """A call-centre agent serving HZ01 with every case verb."""
+    return staff_with_perms(*ALL_VERBS, projects=[project], username="agent")
+
+
+@pytest.fixture
+def new_case(agent, project, unit):
+    from plugins.cases import services
+
+    def make(**overrides):
+        fields = dict(
+            kind="repair", channel="hotline", project=project, unit=unit,
+            reporter_name="王女士", reporter_mobile="138 0013 8000", description="卫生间天花板漏水",
+        )
+        fields.update(overrides)
+        return services.register(agent, **fields)
+
+    return make
