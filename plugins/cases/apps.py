@@ -19,7 +19,10 @@ class CasesPlugin(PortalPlugin):
 
     def ready(self):
         from estates import scope
+        from plugins.signals import form_submitted
 
         from .models import Case
+        from .signals import open_case_from_submission
 
         scope.register(Case, "project")
+        form_submitted.connect(open_case_from_submission, dispatch_uid="cases.open_case_from_submission")

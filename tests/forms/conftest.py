@@ -17,6 +17,18 @@ from plugins.signals import form_submitted
 from tests import factories
 from tests.portal import add_project_page, build_portal
 
+@pytest.fixture(autouse=True)
+def forms_alone():
+    """forms/ knows nothing of plugins: its tests run with no plugin listening to
+    form_submitted (the case desk's own intake is tested in tests/plugins/cases)."""
+    saved = form_submitted.receivers[:]
+    form_submitted.receivers.clear()
+    form_submitted.sender_receivers_cache.clear()
+    yield
+    form_submitted.receivers[:] = saved
+    form_submitted.sender_receivers_cache.clear()
+
+
 CONSENT = "<p>我们收集您的姓名、手机号和房号，仅用于处理本次报修，保存三年。</p>"
 
 

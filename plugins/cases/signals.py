@@ -1,0 +1,28 @@
+"""Receivers: what the case desk does when the rest of the portal speaks (plugins/signals.py)."""
+
+from django.utils.translation import gettext as _
+
+from . import services
+from .models import Case
+
+
+def open_case_from_submission(sender, submission, kind, unit, **kwargs):
+    """A repair, complaint or enquiry sent from the portal becomes a case at once (the seeds'
+    single intake), numbered for the owner's thank-you page. A re-delivered signal finds the
+    case it opened before instead of opening a second one."""
+    source = f"portal_forms.submission:{submission.pk}"
+    case = Case.objects.filter(source=source).first()
+    if case is None:
+        case = services.register(
+            services.Actor.system(_("网上报事")),
+            kind=kind,
+            channel="qr" if submission.channel == "qr" else "web",
+            project=submission.project,
+            unit=unit,
+            reporter_name=submission.name,
+            reporter_mobile=submission.mobile,
+            description=submission.description,
+            source=source,
+            when=submission.submit_time,
+        )
+    return {"reference": case.number, "label": _("工单号")}
