@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from estates import scope
 from estates.normalize import normalize_mobile
@@ -147,23 +148,29 @@ def _transition(case, actor, verb, to_status, *, allowed, permission, reason="",
             setattr(case, field, value)
         if to_status is not None:
             case.status = to_status
-        _save(case, actor, reason or VERB_NAMES.get(verb, verb))
+        _save(case, actor, str(reason or VERB_NAMES.get(verb, verb)))
         _event(case, actor, verb, from_status=from_status, text=text or reason,
                visible_to_owner=visible_to_owner, data=data)
         return case
 
 
-VERB_NAMES = {
-    "register": "登记",
-    "accept": "受理",
-    "dispatch": "派单",
-    "contact": "联系业主",
-    "start": "开始处理",
-    "pause": "暂停",
-    "resume": "恢复处理",
-    "complete": "完工",
-    "cancel": "取消",
-    "note": "添加备注",
+VERB_NAMES = {  # what the timeline and messages call each verb
+    "register": gettext_lazy("登记"),
+    "accept": gettext_lazy("受理"),
+    "dispatch": gettext_lazy("派单"),
+    "contact": gettext_lazy("联系业主"),
+    "start": gettext_lazy("开始处理"),
+    "pause": gettext_lazy("暂停"),
+    "resume": gettext_lazy("恢复处理"),
+    "complete": gettext_lazy("完工"),
+    "cancel": gettext_lazy("取消"),
+    "note": gettext_lazy("添加备注"),
+    "sign_off": gettext_lazy("业主验收"),
+    "callback": gettext_lazy("回访"),
+    "close": gettext_lazy("关闭"),
+    "reopen": gettext_lazy("重开"),
+    "escalate": gettext_lazy("升级"),
+    "third_party": gettext_lazy("转第三方"),
 }
 
 OPEN = {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}
@@ -202,7 +209,7 @@ def register(who, *, kind, channel, project, reporter_name, reporter_mobile, des
             reporter_name=reporter_name, reporter_mobile=reporter_mobile, description=description,
             source=source, registered_at=when, registered_by=actor.user,
         )
-        _save(case, actor, VERB_NAMES["register"])
+        _save(case, actor, str(VERB_NAMES["register"]))
         _event(case, actor, "register", text=description, visible_to_owner=True, when=when)
     return case
 
@@ -280,3 +287,131 @@ def add_note(case, who, text, visible_to_owner=False):
         case = _locked(case, actor)
         return _event(case, actor, "note", type=CaseEvent.Type.NOTE, text=text,
                       visible_to_owner=visible_to_owner)
+
+
+def record_contact(case, who, *, reached, note="", visible_to_owner=False):
+    """联系业主: a call or visit to book the work; stops the contact clock when reached."""
+    actor = as_actor(who)
+    note = _clean_text(note, _("联系情况"), required=not reached)
+    with transaction.atomic():
+        _require_permission(actor, "handle_case")
+        case = _locked(case, actor)
+        _require(case.status in OPEN - {Status.REGISTERED},
+                 _("工单 %(number)s 当前状态为“%(status)s”，不能登记联系。")
+                 % {"number": case.number, "status": case.get_status_display()}, "state")
+        return _event(case, actor, "contact", type=CaseEvent.Type.CALL, text=note,
+                      visible_to_owner=visible_to_owner, data={"reached": bool(reached)})
+
+
+def sign_off(case, who, *, accepted, reason=""):
+    """业主验收: the owner accepts the finished repair, or rejects it with a reason — which
+    reopens the case and escalates it (DOMAIN.md: a rejected sign-off goes to the quality
+    manager, and the work to a third party)."""
+    if not accepted:
+        reason = _clean_text(reason, _("不满意的原因"))
+
+    def changes(locked):
+        if accepted:
+            return {"status": Status.SIGNED_OFF}
+        return {"status": Status.IN_PROGRESS, "escalation_level": min(locked.escalation_level + 1, MAX_ESCALATION)}
+
+    return _transition(
+        case, as_actor(who), "sign_off", None, allowed={Status.COMPLETED}, permission="callback_case",
+        reason=_("业主验收通过") if accepted else _("业主验收不通过：%(reason)s") % {"reason": reason},
+        changes=changes, data={"accepted": bool(accepted)},
+    )
+
+
+def callback(case, who, *, reached, score=None, remark=""):
+    """回访: the call centre calls the owner back. Not reached: an attempt on the timeline.
+    Reached: a score 1–5; below 3 reopens the case and escalates it; otherwise a signed-off
+    repair is closed."""
+    actor = as_actor(who)
+    remark = _clean_text(remark, _("回访记录"), required=False)
+    if not reached:
+        with transaction.atomic():
+            _require_permission(actor, "callback_case")
+            case = _locked(case, actor)
+            _require(case.status in CALLBACK_STATES, _("工单 %(number)s 当前不需要回访。") % {"number": case.number}, "state")
+            return _event(case, actor, "callback", type=CaseEvent.Type.CALL, text=remark or _("未接通"),
+                          data={"reached": False})
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    _require(1 <= score <= 5, _("请给出 1 到 5 分的满意度评分。"), "score")
+    low = score < LOW_SCORE
+
+    def changes(locked):
+        if low:
+            return {"status": Status.IN_PROGRESS, "closed_at": None,
+                    "escalation_level": min(locked.escalation_level + 1, MAX_ESCALATION)}
+        if locked.status == Status.SIGNED_OFF:
+            return {"status": Status.CLOSED, "closed_at": timezone.now()}
+        return {}
+
+    return _transition(
+        case, actor, "callback", None, allowed=CALLBACK_STATES, permission="callback_case",
+        reason=_("回访 %(score)s 分") % {"score": score}, text=remark, visible_to_owner=False,
+        changes=changes, data={"reached": True, "score": score, "reopened": low},
+    )
+
+
+def close(case, who, note=""):
+    """关闭: a repair after its sign-off; a complaint or enquiry once answered."""
+    actor = as_actor(who)
+    note = _clean_text(note, _("办结说明"), required=False)
+
+    def changes(locked):
+        allowed = {Status.SIGNED_OFF} if locked.kind == Kind.REPAIR else (OPEN - {Status.REGISTERED}) | {Status.COMPLETED}
+        _require(locked.status in allowed,
+                 _("工单 %(number)s 当前状态为“%(status)s”，不能关闭。")
+                 % {"number": locked.number, "status": locked.get_status_display()}, "state")
+        return {"status": Status.CLOSED, "closed_at": timezone.now(), "pause_reason": "", "paused_from": ""}
+
+    return _transition(case, actor, "close", None, allowed=set(Status.values), permission="close_case",
+                       text=note, changes=changes)
+
+
+def reopen(case, who, reason):
+    """重开, with a reason."""
+    reason = _clean_text(reason, _("重开原因"))
+    return _transition(case, as_actor(who), "reopen", Status.IN_PROGRESS,
+                       allowed={Status.COMPLETED, Status.SIGNED_OFF, Status.CLOSED}, permission="manage_case",
+                       reason=reason, changes={"closed_at": None})
+
+
+def escalate(case, who, reason):
+    """升级 one level (assignee → supervisor → manager), with a reason."""
+    reason = _clean_text(reason, _("升级原因"))
+
+    def changes(locked):
+        _require(locked.escalation_level < MAX_ESCALATION, _("工单已升级到最高级别。"), "state")
+        return {"escalation_level": locked.escalation_level + 1}
+
+    return _transition(case, as_actor(who), "escalate", None,
+                       allowed=OPEN | {Status.COMPLETED, Status.SIGNED_OFF}, permission="manage_case",
+                       reason=reason, visible_to_owner=False, changes=changes)
+
+
+def hand_to_third_party(case, who, contractor, reason):
+    """转第三方: the original contractor had its one chance; the work goes to ``contractor``
+    (the cost is charged to the original contractor's warranty deposit elsewhere)."""
+    reason = _clean_text(reason, _("转第三方的原因"))
+
+    def changes(locked):
+        _require(locked.kind == Kind.REPAIR, _("只有报修工单可以转第三方。"), "kind")
+        _require(contractor is not None and contractor.pk != locked.contractor_id,
+                 _("请选择另一家施工单位。"), "contractor")
+        return {"original_contractor_id": locked.original_contractor_id or locked.contractor_id,
+                "contractor": contractor, "dispatched_at": timezone.now()}
+
+    return _transition(case, as_actor(who), "third_party", Status.DISPATCHED,
+                       allowed={Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}, permission="manage_case",
+                       reason=reason, changes=changes,
+                       data={"contractor": getattr(contractor, "pk", None)})
+
+
+MAX_ESCALATION = 3
+LOW_SCORE = 3
+CALLBACK_STATES = {Status.SIGNED_OFF, Status.CLOSED}
