@@ -23,6 +23,13 @@ class PortalPlugin(AppConfig):
     #: ``PLUGIN_SETTINGS[label]`` that are not here stop start-up (a typo is not silently ignored).
     default_settings: dict = {}
 
+    def seed_demo(self, size="small", stdout=None):
+        """Add this plugin's demo content. ``manage.py seed_demo`` calls it for every enabled
+        plugin, after the registry and the portal exist; it must be idempotent (a second run
+        adds nothing). ``size`` is "small" or "large". The base adds nothing: a plugin without
+        demo content need not override it."""
+        return None
+
     @property
     def settings(self):
         """``default_settings`` merged with ``PLUGIN_SETTINGS[label]``, read-only

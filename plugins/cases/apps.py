@@ -17,6 +17,11 @@ class CasesPlugin(PortalPlugin):
         "NUMBER_PREFIXES": {"repair": "BX", "complaint": "TS", "enquiry": "ZX"},
     }
 
+    def seed_demo(self, size="small", stdout=None):
+        from .demo import seed_cases
+
+        seed_cases(stdout=stdout)
+
     def ready(self):
         from estates import scope
         from plugins.signals import form_submitted

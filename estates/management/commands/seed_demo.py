@@ -649,6 +649,11 @@ class Command(BaseCommand):
             from home.demo import seed_portal
 
             seed_portal(stdout=self.stdout if options["verbosity"] >= 1 else None)
+            # Plugins add theirs through the framework; core never imports a plugin.
+            from plugins.registry import enabled_plugins
+
+            for plugin in enabled_plugins():
+                plugin.seed_demo(size=size, stdout=self.stdout if options["verbosity"] >= 1 else None)
         elapsed = time.monotonic() - started
         if options["verbosity"] < 1:
             return
