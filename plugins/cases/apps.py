@@ -15,6 +15,8 @@ class CasesPlugin(PortalPlugin):
         # Case numbers: BX20261123-0007. ``prefix`` per kind, ``date`` in Asia/Shanghai.
         "NUMBER_FORMAT": "{prefix}{date:%Y%m%d}-{seq:04d}",
         "NUMBER_PREFIXES": {"repair": "BX", "complaint": "TS", "enquiry": "ZX"},
+        # Clocks the sweep handles per transaction (manage.py sweep_cases).
+        "SWEEP_BATCH_SIZE": 500,
     }
 
     def seed_demo(self, size="small", stdout=None):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from estates import scope
 from estates.normalize import normalize_mobile
 
+from . import clocks
 from .models import ActorType, Case, CaseEvent, Kind, PauseReason, Priority, Status
 from .numbering import next_number
 
@@ -130,8 +131,11 @@ def _event(case, actor, verb, *, type=CaseEvent.Type.TRANSITION, from_status="",
 
 
 def _transition(case, actor, verb, to_status, *, allowed, permission, reason="", text="",
-                visible_to_owner=True, data=None, changes=None):
-    """The common shape of a verb: lock, check, change, save with history, one event."""
+                visible_to_owner=True, data=None, changes=None, clock_event=None):
+    """The common shape of a verb: lock, check, change, move the clocks, save with history,
+    one event. ``clock_event`` is (verb, details) for clocks.on_event when it differs from the
+    verb itself (a rejected sign-off reopens)."""
+    when = timezone.now()
     with transaction.atomic():
         _require_permission(actor, permission)
         case = _locked(case, actor)
@@ -148,9 +152,12 @@ def _transition(case, actor, verb, to_status, *, allowed, permission, reason="",
             setattr(case, field, value)
         if to_status is not None:
             case.status = to_status
+        clock_verb, details = clock_event or (verb, {})
+        if clock_verb:
+            clocks.on_event(case, clock_verb, when, **details)
         _save(case, actor, str(reason or VERB_NAMES.get(verb, verb)))
         _event(case, actor, verb, from_status=from_status, text=text or reason,
-               visible_to_owner=visible_to_owner, data=data)
+               visible_to_owner=visible_to_owner, data=data, when=when)
         return case
 
 
@@ -210,6 +217,7 @@ def register(who, *, kind, channel, project, reporter_name, reporter_mobile, des
             source=source, registered_at=when, registered_by=actor.user,
         )
         _save(case, actor, str(VERB_NAMES["register"]))
+        clocks.on_event(case, "register", when)
         _event(case, actor, "register", text=description, visible_to_owner=True, when=when)
     return case
 
@@ -249,7 +257,7 @@ def pause(case, who, reason_code, note=""):
         allowed={Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS}, permission="handle_case",
         reason=str(PauseReason(reason_code).label), text=_clean_text(note, _("说明"), required=False),
         changes=lambda locked: {"pause_reason": reason_code, "paused_from": locked.status},
-        data={"reason": reason_code},
+        data={"reason": reason_code}, clock_event=("pause", {"reason": reason_code}),
     )
 
 
@@ -299,8 +307,11 @@ def record_contact(case, who, *, reached, note="", visible_to_owner=False):
         _require(case.status in OPEN - {Status.REGISTERED},
                  _("工单 %(number)s 当前状态为“%(status)s”，不能登记联系。")
                  % {"number": case.number, "status": case.get_status_display()}, "state")
+        when = timezone.now()
+        if reached:
+            clocks.on_event(case, "contact", when)
         return _event(case, actor, "contact", type=CaseEvent.Type.CALL, text=note,
-                      visible_to_owner=visible_to_owner, data={"reached": bool(reached)})
+                      visible_to_owner=visible_to_owner, data={"reached": bool(reached)}, when=when)
 
 
 def sign_off(case, who, *, accepted, reason=""):
@@ -319,6 +330,7 @@ def sign_off(case, who, *, accepted, reason=""):
         case, as_actor(who), "sign_off", None, allowed={Status.COMPLETED}, permission="callback_case",
         reason=_("业主验收通过") if accepted else _("业主验收不通过：%(reason)s") % {"reason": reason},
         changes=changes, data={"accepted": bool(accepted)},
+        clock_event=(None, {}) if accepted else ("reopen", {}),
     )
 
 
@@ -354,6 +366,7 @@ def callback(case, who, *, reached, score=None, remark=""):
         case, actor, "callback", None, allowed=CALLBACK_STATES, permission="callback_case",
         reason=_("回访 %(score)s 分") % {"score": score}, text=remark, visible_to_owner=False,
         changes=changes, data={"reached": True, "score": score, "reopened": low},
+        clock_event=("reopen", {}) if low else ("callback", {"done": True}),
     )
 
 
