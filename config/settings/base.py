@@ -46,6 +46,7 @@ PLUGIN_SETTINGS: dict[str, dict] = {}
 INSTALLED_APPS = [
     "accounts",
     "estates",
+    "notifications",
     "home",
     "forms",
     "search",
@@ -208,6 +209,32 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "安居客服 <service@example.com>")
+
+# --- Notifications (ARCHITECTURE.md decision 9) --------------------------------------------
+# Deployment choices only; message texts are templates under templates/notifications/.
+NOTIFICATIONS = {
+    # Channel name → dotted path of its class (notifications.channels.Channel).
+    "CHANNELS": {
+        "admin": "notifications.channels.AdminChannel",
+        "email": "notifications.channels.EmailChannel",
+        "sms": "notifications.channels.SmsChannel",
+    },
+    # What a staff user gets when send() names no channels (owners' mobiles get SMS).
+    "DEFAULT_CHANNELS": ["admin", "email"],
+    # SMS provider: notifications.sms.DatabaseBackend (development, tests: stores what would be
+    # sent), notifications.sms.ConsoleBackend, or a provider's backend in production.
+    "SMS_BACKEND": os.environ.get("SMS_BACKEND", "notifications.sms.DatabaseBackend"),
+    # Template name → the provider's approved template code; unmapped names are sent as is.
+    "SMS_TEMPLATES": {},
+    # Non-urgent SMS wait for the end of this window (local time, TIME_ZONE); None turns it off.
+    "QUIET_HOURS": ("21:00", "08:00"),
+    # Delivery: tries before a message is marked failed, seconds before the first retry (doubled
+    # each time), and the task backend that delivers right after send() commits ("default"
+    # delivers in the same process; "background" hands it to the db_worker).
+    "MAX_ATTEMPTS": 5,
+    "RETRY_DELAY": 60,
+    "DELIVERY_TASK_BACKEND": "default",
+}
 
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "安居"

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import ActorType, Case, CaseClock, CaseEvent, Category, ClockKind, Kind, SLAPolicy, TargetUnit
 from .models.choices import PAUSING_REASONS
@@ -311,16 +312,33 @@ def _unpause(clock, when, working):
 
 
 # --- Notifications seam -------------------------------------------------------------------------
-def notify(case, clock, what, recipients):
-    """Tell ``recipients`` (users) that ``clock`` of ``case`` reached ``what`` ("remind",
-    "breach" or "escalate"). Called by the sweep inside its transaction, once per step, after the
-    step is recorded on the clock, the timeline and the history.
+NOTICE_SUBJECTS = {
+    "remind": gettext_lazy("工单 %(number)s：“%(clock)s”将于 %(due)s 到期"),
+    "breach": gettext_lazy("工单 %(number)s：“%(clock)s”已超时（%(due)s 到期）"),
+    "escalate": gettext_lazy("工单 %(number)s：“%(clock)s”严重超时，已升级至您"),
+}
 
-    This is the seam for the notifications outbox being built in ``notifications/``: it does
-    nothing yet (the timeline event is the record). The outbox should write one message per
-    recipient under ``clock.key(what)`` (e.g. ``case:812:resolution:remind``), unique, so that
-    a repeated sweep never sends twice (ARCHITECTURE.md decision 9)."""
-    return None
+
+def notify(case, clock, what, recipients):
+    """Tell ``recipients`` (staff users) that ``clock`` of ``case`` reached ``what`` ("remind",
+    "breach" or "escalate"), through the notifications outbox under ``clock.key(what)``
+    (``case:812:resolution:remind``): a repeated sweep finds the key taken and sends nothing
+    twice (ARCHITECTURE.md decision 9). Called by the sweep inside its transaction; the outbox
+    delivers after the commit."""
+    from notifications import services as notifications
+
+    recipients = [user for user in recipients if user is not None]
+    if not recipients:
+        return []
+    due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
+    subject = NOTICE_SUBJECTS[what] % {"number": case.number, "clock": clock.get_clock_display(), "due": due}
+    body = _("%(subject)s。\n项目：%(project)s；报事人：%(reporter)s。\n%(description)s") % {
+        "subject": subject, "project": case.project.name, "reporter": case.reporter_name,
+        "description": case.description[:200],
+    }
+    return notifications.send(
+        clock.key(what), recipients, "generic", {"subject": subject, "body": body}, urgent=what != "remind",
+    )
 
 
 def escalation_recipients(case, level):
