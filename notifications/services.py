@@ -85,40 +85,64 @@ def send(key, recipients, template, context=None, *, channels=None, urgent=False
     lets SMS through quiet hours. ``url`` (site-relative or absolute) is linked from the inbox
     and given to the template as an absolute ``url``.
     """
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"A notification key needs 1 to {MAX_KEY_LENGTH} characters: {key!r}")
-    if isinstance(recipients, (str, AbstractBaseUser)):
-        recipients = [recipients]
-    context = dict(context or {})
-    plan = _plan(recipients, channels)
-    if not plan:
-        return []
+    return send_many([Request(key, recipients, template, context, channels, urgent, url)])[0]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One ``send()`` call, for ``send_many``."""
+
+    key: str
+    recipients: object
+    template: str
+    context: dict | None = None
+    channels: list | None = None
+    urgent: bool = False
+    url: str = ""
+
+
+def send_many(requests):
+    """``send()`` for many keys at once in a fixed number of queries (a sweep over hundreds of
+    clocks): returns, per request, its Message rows."""
+    plans = []
+    for request in requests:
+        if not request.key or len(request.key) > MAX_KEY_LENGTH:
+            raise ValueError(f"A notification key needs 1 to {MAX_KEY_LENGTH} characters: {request.key!r}")
+        recipients = request.recipients
+        if isinstance(recipients, (str, AbstractBaseUser)):
+            recipients = [recipients]
+        plans.append(_plan(recipients, request.channels))
+    keys = {request.key for request, plan in zip(requests, plans) if plan}
+    if not keys:
+        return [[] for _ in requests]
     with transaction.atomic():
-        rows = {(m.recipient, m.channel): m for m in Message.objects.filter(key=key)}
-        missing = [(target, channel) for target, channel in plan if (target.recipient, channel.name) not in rows]
-        if missing:
-            now = timezone.now()
-            new = _build(key, missing, template, context, urgent, url, now)
+        rows = _rows(keys)
+        now = timezone.now()
+        new, wanted = [], set()
+        for request, plan in zip(requests, plans):
+            missing = [(t, c) for t, c in plan if (request.key, t.recipient, c.name) not in rows
+                       and (request.key, t.recipient, c.name) not in wanted]
+            if missing:
+                context = dict(request.context or {})
+                new += _build(request.key, missing, request.template, context, request.urgent, request.url, now)
+                wanted.update((request.key, t.recipient, c.name) for t, c in missing)
+        if new:
             # INSERT … ON CONFLICT DO NOTHING: a concurrent send() of the same key waits for the
             # other's row and then writes nothing; the unique constraint decides.
             Message.objects.bulk_create(new, ignore_conflicts=True)
-            rows = {(m.recipient, m.channel): m for m in Message.objects.filter(key=key)}
-            wanted = {(target.recipient, channel.name) for target, channel in missing}
-            due = [
-                m.pk
-                for pair, m in rows.items()
-                if pair in wanted and m.status == Status.PENDING and m.not_before <= now
-            ]
+            rows = _rows(keys)
+            fresh = [m for triple, m in rows.items() if triple in wanted]
+            due = [m.pk for m in fresh if m.status == Status.PENDING and m.not_before <= now]
             if due:
                 transaction.on_commit(partial(_schedule_delivery, due), robust=True)
-            arrived = [
-                m.user_id
-                for pair, m in rows.items()
-                if pair in wanted and m.channel == Channel.ADMIN and m.status == Status.SENT
-            ]
+            arrived = [m.user_id for m in fresh if m.channel == Channel.ADMIN and m.status == Status.SENT]
             if arrived:
                 transaction.on_commit(partial(_count_arrivals, arrived), robust=True)
-        return [rows[(target.recipient, channel.name)] for target, channel in plan]
+        return [[rows[(request.key, t.recipient, c.name)] for t, c in plan] for request, plan in zip(requests, plans)]
+
+
+def _rows(keys):
+    return {(m.key, m.recipient, m.channel): m for m in Message.objects.filter(key__in=keys)}
 
 
 def _plan(recipients, channel_names):

@@ -319,26 +319,33 @@ NOTICE_SUBJECTS = {
 }
 
 
-def notify(case, clock, what, recipients):
-    """Tell ``recipients`` (staff users) that ``clock`` of ``case`` reached ``what`` ("remind",
-    "breach" or "escalate"), through the notifications outbox under ``clock.key(what)``
+def notice(case, clock, what, recipients):
+    """The outbox request telling ``recipients`` (staff users) that ``clock`` of ``case``
+    reached ``what`` ("remind", "breach" or "escalate"), under ``clock.key(what)``
     (``case:812:resolution:remind``): a repeated sweep finds the key taken and sends nothing
-    twice (ARCHITECTURE.md decision 9). Called by the sweep inside its transaction; the outbox
-    delivers after the commit."""
-    from notifications import services as notifications
+    twice (ARCHITECTURE.md decision 9). None when nobody is to be told."""
+    from notifications.services import Request
 
     recipients = [user for user in recipients if user is not None]
     if not recipients:
-        return []
+        return None
     due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
     subject = NOTICE_SUBJECTS[what] % {"number": case.number, "clock": clock.get_clock_display(), "due": due}
     body = _("%(subject)s。\n项目：%(project)s；报事人：%(reporter)s。\n%(description)s") % {
         "subject": subject, "project": case.project.name, "reporter": case.reporter_name,
         "description": case.description[:200],
     }
-    return notifications.send(
-        clock.key(what), recipients, "generic", {"subject": subject, "body": body}, urgent=what != "remind",
-    )
+    return Request(clock.key(what), recipients, "generic", {"subject": subject, "body": body},
+                   urgent=what != "remind")
+
+
+def notify(notices):
+    """Send ``notices`` through the notifications outbox in one go (a fixed number of queries
+    per sweep batch); it delivers after the sweep's transaction commits."""
+    from notifications.services import send_many
+
+    notices = [n for n in notices if n is not None]
+    return send_many(notices) if notices else []
 
 
 def escalation_recipients(case, level):
@@ -450,7 +457,8 @@ def _sweep_batch(now, batch_size, after, result):
     locked = list(cases.values_list("pk", flat=True))
     clocks = list(
         _due(now).filter(pk__in=[pk for pk, _, _ in rows], case_id__in=locked)
-        .select_related("case__assignee__staff_profile__supervisor__staff_profile__supervisor",
+        .select_related("case__project",  # named in the notices
+                        "case__assignee__staff_profile__supervisor__staff_profile__supervisor",
                         "case__registered_by__staff_profile__supervisor__staff_profile__supervisor")
         .order_by("sweep_at", "pk")
     )
@@ -459,7 +467,7 @@ def _sweep_batch(now, batch_size, after, result):
 
 
 def _take_steps(clocks, now, result):
-    events, history, raised = [], [], {}
+    events, history, raised, notices = [], [], {}, []
     cases = {}
     for clock in clocks:
         case = clock.case = cases.setdefault(clock.case_id, clock.case)
@@ -493,7 +501,7 @@ def _take_steps(clocks, now, result):
             row._history_user = None
             row._change_reason = f"[{ActorType.SYSTEM.label}：{_('时限巡检')}] {text}"
             history.append(row)
-            notify(case, clock, what, recipients)
+            notices.append(notice(case, clock, what, recipients))
         clock.sweep_at = next_sweep(clock)
         result.cases.add(case.pk)
     result.clocks += len(clocks)
@@ -504,6 +512,7 @@ def _take_steps(clocks, now, result):
         Case.objects.bulk_update(list(raised.values()), ["escalation_level"])
     if history:
         Case.history.bulk_history_create(history, update=True, default_date=now)
+    notify(notices)
 
 
 def _step_text(clock, what, recipients):
