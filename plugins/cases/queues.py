@@ -1,0 +1,182 @@
+"""The case desk's work queues and the staff look-up over cases.
+
+A queue is a named filter on the case list (``?queue=mine``) that appears as an admin menu
+item with its count. Counts are capped: each queue's count reads at most ``COUNT_CAP + 1``
+index entries, all queues in one query, so the menu costs the same at 1,000 cases as at
+1,000,000 ("999+").
+
+``search_cases`` serves the list's search box and the case chooser: numbers and mobiles by
+indexed prefix, unit labels by indexed prefix, anything else by substring on the description
+(a table scan at scale: ARCHITECTURE.md decision 11 wants a segmented search column).
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from estates import scope
+from estates.normalize import clean_text
+
+from .models import Case, Status
+from .models.choices import OPEN_STATUSES
+
+#: Counts above this show as "999+".
+COUNT_CAP = 999
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: str
+    icon: str
+    condition: object  # (user) -> Q
+
+    def apply(self, queryset, user):
+        return queryset.filter(self.condition(user))
+
+
+def _mine(user):
+    return Q(assignee=user, status__in=OPEN_STATUSES) if user.pk else Q(pk__in=[])
+
+
+def _unassigned(user):
+    return Q(
+        status__in=[Status.REGISTERED, Status.ACCEPTED],
+        assignee__isnull=True,
+        contractor__isnull=True,
+        department__isnull=True,
+    )
+
+
+def _status(status):
+    return lambda user: Q(status=status)
+
+
+#: "Due soon" means a running clock falls due within this time.
+DUE_SOON = dt.timedelta(hours=2)
+
+
+def _running_clocks():
+    """Running, unpaused clocks (served by the partial index on due_at of running clocks)."""
+    from .models import CaseClock
+
+    return CaseClock.objects.filter(stopped_at__isnull=True)
+
+
+def _breached(user):
+    """A running clock past its due time (whether or not the sweep has recorded it yet), or
+    one recorded as breached and still running (paused after the breach)."""
+    now = timezone.now()
+    clocks = _running_clocks().filter(Q(paused_since__isnull=True, due_at__lt=now) | Q(breached_at__isnull=False))
+    return Q(pk__in=clocks.values("case_id"))
+
+
+def _due_soon(user):
+    now = timezone.now()
+    clocks = _running_clocks().filter(
+        paused_since__isnull=True, breached_at__isnull=True, due_at__gte=now, due_at__lt=now + DUE_SOON
+    )
+    return Q(pk__in=clocks.values("case_id"))
+
+
+def _queues():
+    queues = [
+        Queue("mine", _("我的工单"), "user", _mine),
+        Queue("unassigned", _("未派单"), "warning", _unassigned),
+    ]
+    if hasattr(Case, "clocks"):  # the SLA engine's clocks (ARCHITECTURE.md decision 7)
+        queues += [
+            Queue("breached", _("已超时"), "error", _breached),
+            Queue("due_soon", _("2小时内到期"), "time", _due_soon),
+        ]
+    queues += [
+        Queue("completed", _("待验收"), "tasks", _status(Status.COMPLETED)),
+        Queue("signed_off", _("待回访"), "mail", _status(Status.SIGNED_OFF)),
+    ]
+    return {queue.slug: queue for queue in queues}
+
+
+#: slug → queue, in menu order.
+QUEUES = _queues()
+
+
+def queue_choices():
+    return [(queue.slug, queue.label) for queue in QUEUES.values()]
+
+
+def queue_counts(user, queues=None):
+    """{slug: count} of the cases ``user`` may see in each queue, each capped at
+    ``COUNT_CAP + 1``, in one query."""
+    queues = list(QUEUES.values() if queues is None else queues)
+    if not queues:
+        return {}
+    base = scope.restrict(Case.objects.all(), user).order_by()
+    parts, params = [], []
+    for n, queue in enumerate(queues):
+        sql, queue_params = queue.apply(base, user).values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS queue_{n})")
+        params.extend(queue_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {queue.slug: count for queue, count in zip(queues, row)}
+
+
+def count_label(count):
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+
+
+def queue_menu_label(queue, count):
+    return gettext("%(label)s（%(count)s）") % {"label": queue.label, "count": count_label(count)}
+
+
+# --- Search ----------------------------------------------------------------------------------
+
+#: A case number or its start: two letters then digits ("BX20261123-0007", "bx2026112").
+NUMBER_RE = re.compile(r"^[A-Za-z]{2}\d[\d\-]*$")
+FULL_NUMBER_RE = re.compile(r"^[A-Z]{2}\d{8}-\d{4,}$")
+#: Typed digits: a mobile (with spaces, dashes, +86) or a unit label ("3-1-1502").
+DIGITS_RE = re.compile(r"^[\d\s+\-()]+$")
+SEPARATORS_RE = re.compile(r"[\s\-()]")
+#: A mobile prefix needs this many digits; fewer would match most of the table.
+MOBILE_MIN_DIGITS = 4
+
+
+def _mobile_fragment(text):
+    digits = SEPARATORS_RE.sub("", text)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if digits.isdigit() and digits.startswith("1") and len(digits) >= MOBILE_MIN_DIGITS:
+        return digits
+    return ""
+
+
+def search_cases(queryset, query):
+    """Number prefix, reporter mobile prefix, unit label prefix (all indexed), or a substring
+    of the description."""
+    text = clean_text(query)
+    if not text:
+        return queryset
+    if NUMBER_RE.match(text):
+        number = text.upper()
+        if FULL_NUMBER_RE.match(number):
+            return queryset.filter(number=number)
+        return queryset.filter(number__startswith=number)
+    if DIGITS_RE.match(text):
+        condition = Q(unit__label__startswith=re.sub(r"\s+", "", text))
+        mobile = _mobile_fragment(text)
+        if len(mobile) == 11:
+            condition |= Q(reporter_mobile=mobile)
+        elif mobile:
+            condition |= Q(reporter_mobile__startswith=mobile)
+        return queryset.filter(condition)
+    return queryset.filter(Q(description__icontains=text) | Q(reporter_name=text))
