@@ -16,6 +16,7 @@ for the same few pages. Rules, in order:
   changed without a signal (e.g. "upcoming" open days turning past at midnight).
 """
 
+import functools
 import hashlib
 import logging
 
@@ -37,14 +38,12 @@ def timeout():
 def cacheable(view):
     """Mark a function view's anonymous GET responses as cacheable."""
 
+    @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response.page_cacheable = True
         return response
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    wrapped.__wrapped__ = view
     return wrapped
 
 

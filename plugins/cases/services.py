@@ -183,6 +183,48 @@ VERB_NAMES = {  # what the timeline and messages call each verb
 OPEN = {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}
 
 
+def closable_states(case):
+    """A repair closes after its sign-off; a complaint or enquiry once answered."""
+    if case.kind == Kind.REPAIR:
+        return {Status.SIGNED_OFF}
+    return (OPEN - {Status.REGISTERED}) | {Status.COMPLETED}
+
+
+#: The states each verb accepts: the one table the verbs below and the admin's buttons read.
+#: A value is a set of states, a function of the case, or None (any state).
+STATES = {
+    "accept": {Status.REGISTERED},
+    "dispatch": {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS},
+    "contact": OPEN - {Status.REGISTERED},
+    "start": {Status.DISPATCHED},
+    "pause": {Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS},
+    "resume": {Status.PAUSED},
+    "complete": {Status.DISPATCHED, Status.IN_PROGRESS},
+    "sign_off": {Status.COMPLETED},
+    "callback": {Status.SIGNED_OFF, Status.CLOSED},
+    "close": closable_states,
+    "third_party": {Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED},
+    "escalate": OPEN | {Status.COMPLETED, Status.SIGNED_OFF},
+    "reopen": {Status.COMPLETED, Status.SIGNED_OFF, Status.CLOSED},
+    "cancel": {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED},
+    "note": None,
+}
+
+
+def possible(verb, case):
+    """Whether ``verb`` can be done on ``case`` as it stands (permission aside): its state, and
+    for a hand-over a repair, for an escalation a level left. The admin offers only these."""
+    states = STATES[verb]
+    states = states(case) if callable(states) else states
+    if states is not None and case.status not in states:
+        return False
+    if verb == "third_party":
+        return case.kind == Kind.REPAIR
+    if verb == "escalate":
+        return case.escalation_level < MAX_ESCALATION
+    return True
+
+
 # --- Verbs ---------------------------------------------------------------------------------------
 def register(who, *, kind, channel, project, reporter_name, reporter_mobile, description,
              category=None, priority=Priority.NORMAL, complaint_grade="", building=None, unit=None,
@@ -224,7 +266,7 @@ def register(who, *, kind, channel, project, reporter_name, reporter_mobile, des
 
 def accept(case, who, note=""):
     """受理."""
-    return _transition(case, as_actor(who), "accept", Status.ACCEPTED, allowed={Status.REGISTERED},
+    return _transition(case, as_actor(who), "accept", Status.ACCEPTED, allowed=STATES["accept"],
                        permission="handle_case", text=note)
 
 
@@ -234,7 +276,7 @@ def dispatch(case, who, *, department=None, contractor=None, assignee=None, note
     _require(department or contractor or assignee, _("请选择派单对象（部门、施工单位或处理人）。"), "required")
     return _transition(
         case, actor, "dispatch", Status.DISPATCHED,
-        allowed={Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS},
+        allowed=STATES["dispatch"],
         permission="dispatch_case", text=note,
         changes={"department": department, "contractor": contractor, "assignee": assignee,
                  "dispatched_at": timezone.now()},
@@ -245,7 +287,7 @@ def dispatch(case, who, *, department=None, contractor=None, assignee=None, note
 
 def start(case, who, note=""):
     """开始处理."""
-    return _transition(case, as_actor(who), "start", Status.IN_PROGRESS, allowed={Status.DISPATCHED},
+    return _transition(case, as_actor(who), "start", Status.IN_PROGRESS, allowed=STATES["start"],
                        permission="handle_case", text=note)
 
 
@@ -254,7 +296,7 @@ def pause(case, who, reason_code, note=""):
     _require(reason_code in PauseReason.values, _("请选择暂停原因。"), "required")
     return _transition(
         case, as_actor(who), "pause", Status.PAUSED,
-        allowed={Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS}, permission="handle_case",
+        allowed=STATES["pause"], permission="handle_case",
         reason=str(PauseReason(reason_code).label), text=_clean_text(note, _("说明"), required=False),
         changes=lambda locked: {"pause_reason": reason_code, "paused_from": locked.status},
         data={"reason": reason_code}, clock_event=("pause", {"reason": reason_code}),
@@ -264,7 +306,7 @@ def pause(case, who, reason_code, note=""):
 def resume(case, who, note=""):
     """恢复处理: back to where the case was before the pause."""
     return _transition(
-        case, as_actor(who), "resume", None, allowed={Status.PAUSED}, permission="handle_case", text=note,
+        case, as_actor(who), "resume", None, allowed=STATES["resume"], permission="handle_case", text=note,
         changes=lambda locked: {"status": locked.paused_from or Status.IN_PROGRESS,
                                 "pause_reason": "", "paused_from": ""},
     )
@@ -274,7 +316,7 @@ def complete(case, who, result):
     """完工, with the result the owner will read."""
     result = _clean_text(result, _("处理结果"))
     return _transition(case, as_actor(who), "complete", Status.COMPLETED,
-                       allowed={Status.DISPATCHED, Status.IN_PROGRESS}, permission="handle_case",
+                       allowed=STATES["complete"], permission="handle_case",
                        text=result, changes={"completed_at": timezone.now()})
 
 
@@ -282,7 +324,7 @@ def cancel(case, who, reason):
     """取消, with a reason."""
     reason = _clean_text(reason, _("取消原因"))
     return _transition(case, as_actor(who), "cancel", Status.CANCELLED,
-                       allowed={Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED},
+                       allowed=STATES["cancel"],
                        permission="close_case", reason=reason, changes={"closed_at": timezone.now()})
 
 
@@ -304,7 +346,7 @@ def record_contact(case, who, *, reached, note="", visible_to_owner=False):
     with transaction.atomic():
         _require_permission(actor, "handle_case")
         case = _locked(case, actor)
-        _require(case.status in OPEN - {Status.REGISTERED},
+        _require(case.status in STATES["contact"],
                  _("工单 %(number)s 当前状态为“%(status)s”，不能登记联系。")
                  % {"number": case.number, "status": case.get_status_display()}, "state")
         when = timezone.now()
@@ -327,7 +369,7 @@ def sign_off(case, who, *, accepted, reason=""):
         return {"status": Status.IN_PROGRESS, "escalation_level": min(locked.escalation_level + 1, MAX_ESCALATION)}
 
     return _transition(
-        case, as_actor(who), "sign_off", None, allowed={Status.COMPLETED}, permission="callback_case",
+        case, as_actor(who), "sign_off", None, allowed=STATES["sign_off"], permission="callback_case",
         reason=_("业主验收通过") if accepted else _("业主验收不通过：%(reason)s") % {"reason": reason},
         changes=changes, data={"accepted": bool(accepted)},
         clock_event=(None, {}) if accepted else ("reopen", {}),
@@ -344,7 +386,7 @@ def callback(case, who, *, reached, score=None, remark=""):
         with transaction.atomic():
             _require_permission(actor, "callback_case")
             case = _locked(case, actor)
-            _require(case.status in CALLBACK_STATES, _("工单 %(number)s 当前不需要回访。") % {"number": case.number}, "state")
+            _require(case.status in STATES["callback"], _("工单 %(number)s 当前不需要回访。") % {"number": case.number}, "state")
             return _event(case, actor, "callback", type=CaseEvent.Type.CALL, text=remark or _("未接通"),
                           data={"reached": False})
     try:
@@ -363,7 +405,7 @@ def callback(case, who, *, reached, score=None, remark=""):
         return {}
 
     return _transition(
-        case, actor, "callback", None, allowed=CALLBACK_STATES, permission="callback_case",
+        case, actor, "callback", None, allowed=STATES["callback"], permission="callback_case",
         reason=_("回访 %(score)s 分") % {"score": score}, text=remark, visible_to_owner=False,
         changes=changes, data={"reached": True, "score": score, "reopened": low},
         clock_event=("reopen", {}) if low else ("callback", {"done": True}),
@@ -376,8 +418,7 @@ def close(case, who, note=""):
     note = _clean_text(note, _("办结说明"), required=False)
 
     def changes(locked):
-        allowed = {Status.SIGNED_OFF} if locked.kind == Kind.REPAIR else (OPEN - {Status.REGISTERED}) | {Status.COMPLETED}
-        _require(locked.status in allowed,
+        _require(locked.status in closable_states(locked),
                  _("工单 %(number)s 当前状态为“%(status)s”，不能关闭。")
                  % {"number": locked.number, "status": locked.get_status_display()}, "state")
         return {"status": Status.CLOSED, "closed_at": timezone.now(), "pause_reason": "", "paused_from": ""}
@@ -390,7 +431,7 @@ def reopen(case, who, reason):
     """重开, with a reason."""
     reason = _clean_text(reason, _("重开原因"))
     return _transition(case, as_actor(who), "reopen", Status.IN_PROGRESS,
-                       allowed={Status.COMPLETED, Status.SIGNED_OFF, Status.CLOSED}, permission="manage_case",
+                       allowed=STATES["reopen"], permission="manage_case",
                        reason=reason, changes={"closed_at": None})
 
 
@@ -403,7 +444,7 @@ def escalate(case, who, reason):
         return {"escalation_level": locked.escalation_level + 1}
 
     return _transition(case, as_actor(who), "escalate", None,
-                       allowed=OPEN | {Status.COMPLETED, Status.SIGNED_OFF}, permission="manage_case",
+                       allowed=STATES["escalate"], permission="manage_case",
                        reason=reason, visible_to_owner=False, changes=changes)
 
 
@@ -420,11 +461,10 @@ def hand_to_third_party(case, who, contractor, reason):
                 "contractor": contractor, "dispatched_at": timezone.now()}
 
     return _transition(case, as_actor(who), "third_party", Status.DISPATCHED,
-                       allowed={Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}, permission="manage_case",
+                       allowed=STATES["third_party"], permission="manage_case",
                        reason=reason, changes=changes,
                        data={"contractor": getattr(contractor, "pk", None)})
 
 
 MAX_ESCALATION = 3
 LOW_SCORE = 3
-CALLBACK_STATES = {Status.SIGNED_OFF, Status.CLOSED}

@@ -42,21 +42,18 @@ from .forms import (
     SignOffForm,
     ThirdPartyForm,
 )
-from .models import Case, Kind, PauseReason, Status
-from .models.choices import OPEN_STATUSES
+from .models import Case, PauseReason
 
 # --- The verbs the case page offers ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Verb:
-    """One verb as the case page offers it. ``states`` mirrors the states the service accepts
-    (a set, or a function of the case; tests/plugins/cases/test_admin.py checks that the two
-    agree); the service stays the judge."""
+    """One verb as the case page offers it; whether it is possible now is the services' call
+    (``services.possible``), and the service stays the judge when it is posted."""
 
     name: str
     permission: str
-    states: object  # frozenset, (case) -> set, or None for any state
     form_class: type
     perform: object  # (case, user, cleaned_data) -> None
     success: str
@@ -67,82 +64,61 @@ class Verb:
         return services.VERB_NAMES.get(self.name, self.name)
 
     def available(self, case, user):
-        if not user.has_perm(f"cases.{self.permission}"):
-            return False
-        states = self.states(case) if callable(self.states) else self.states
-        return states is None or case.status in states
-
-
-S = Status
-OPEN = frozenset(OPEN_STATUSES)
-
-
-def _closable(case):
-    """A repair closes after its sign-off; a complaint or enquiry once answered."""
-    return {S.SIGNED_OFF} if case.kind == Kind.REPAIR else (OPEN - {S.REGISTERED}) | {S.COMPLETED}
-
-
-def _escalatable(case):
-    return OPEN | {S.COMPLETED, S.SIGNED_OFF} if case.escalation_level < services.MAX_ESCALATION else ()
-
-
-def _third_party(case):
-    return {S.DISPATCHED, S.IN_PROGRESS, S.PAUSED} if case.kind == Kind.REPAIR else ()
+        return user.has_perm(f"cases.{self.permission}") and services.possible(self.name, case)
 
 
 VERBS = {
     verb.name: verb
     for verb in (
-        Verb("accept", "handle_case", frozenset({S.REGISTERED}), NoteForm,
+        Verb("accept", "handle_case", NoteForm,
              lambda case, user, data: services.accept(case, user, note=data["note"]),
              _("已受理。")),
-        Verb("dispatch", "dispatch_case", frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS}),
-             DispatchForm,
+        Verb("dispatch", "dispatch_case", DispatchForm,
              lambda case, user, data: services.dispatch(
                  case, user, department=data["department"], contractor=data["contractor"],
                  assignee=data["assignee"], note=data["note"]),
              _("已派单。")),
-        Verb("contact", "handle_case", OPEN - {S.REGISTERED}, ContactForm,
+        Verb("contact", "handle_case", ContactForm,
              lambda case, user, data: services.record_contact(
                  case, user, reached=data["reached"], note=data["note"],
                  visible_to_owner=data["visible_to_owner"]),
              _("联系情况已记录。")),
-        Verb("start", "handle_case", frozenset({S.DISPATCHED}), NoteForm,
+        Verb("start", "handle_case", NoteForm,
              lambda case, user, data: services.start(case, user, note=data["note"]),
              _("已开始处理。")),
-        Verb("pause", "handle_case", frozenset({S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS}), PauseForm,
+        Verb("pause", "handle_case", PauseForm,
              lambda case, user, data: services.pause(case, user, data["reason"], note=data["note"]),
              _("已暂停。")),
-        Verb("resume", "handle_case", frozenset({S.PAUSED}), NoteForm,
+        Verb("resume", "handle_case", NoteForm,
              lambda case, user, data: services.resume(case, user, note=data["note"]),
              _("已恢复处理。")),
-        Verb("complete", "handle_case", frozenset({S.DISPATCHED, S.IN_PROGRESS}), CompleteForm,
+        Verb("complete", "handle_case", CompleteForm,
              lambda case, user, data: services.complete(case, user, data["result"]),
              _("已完工，等待业主验收。")),
-        Verb("sign_off", "callback_case", frozenset({S.COMPLETED}), SignOffForm,
+        Verb("sign_off", "callback_case", SignOffForm,
              lambda case, user, data: services.sign_off(
                  case, user, accepted=data["accepted"], reason=data["reason"]),
              _("验收结果已记录。")),
-        Verb("callback", "callback_case", frozenset({S.SIGNED_OFF, S.CLOSED}), CallbackForm,
+        Verb("callback", "callback_case", CallbackForm,
              lambda case, user, data: services.callback(
                  case, user, reached=data["reached"], score=data["score"], remark=data["remark"]),
              _("回访已记录。")),
-        Verb("close", "close_case", _closable, NoteForm,
+        Verb("close", "close_case", NoteForm,
              lambda case, user, data: services.close(case, user, note=data["note"]),
              _("工单已关闭。")),
-        Verb("third_party", "manage_case", _third_party, ThirdPartyForm,
+        Verb("third_party", "manage_case", ThirdPartyForm,
              lambda case, user, data: services.hand_to_third_party(case, user, data["contractor"], data["reason"]),
              _("已转第三方施工单位。")),
-        Verb("escalate", "manage_case", _escalatable, ReasonForm,
+        Verb("escalate", "manage_case", ReasonForm,
              lambda case, user, data: services.escalate(case, user, data["reason"]),
              _("已升级。"), danger=True),
-        Verb("reopen", "manage_case", frozenset({S.COMPLETED, S.SIGNED_OFF, S.CLOSED}), ReasonForm,
+        Verb("reopen", "manage_case", ReasonForm,
              lambda case, user, data: services.reopen(case, user, data["reason"]),
              _("工单已重开。")),
-        Verb("cancel", "close_case", frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED}), CancelForm,
+        Verb("cancel", "close_case", CancelForm,
              lambda case, user, data: services.cancel(case, user, data["reason"]),
              _("工单已取消。"), danger=True),
-        Verb("note", "handle_case", None, AddNoteForm,
+        Verb("note", "handle_case", AddNoteForm,
              lambda case, user, data: services.add_note(
                  case, user, data["text"], visible_to_owner=data["visible_to_owner"]),
              _("备注已添加。")),
