@@ -3,27 +3,17 @@
 Runs once; an administrator's later edits to these groups or the workflow are never undone.
 """
 
-from django.contrib.auth.management import create_permissions
-from django.contrib.contenttypes.management import create_contenttypes
 from django.db import migrations
+
+from accounts.migrating import ensure_permissions as ensure_app_permissions
+from accounts.migrating import perm
 
 EDITORS, CS_REVIEWERS, LEGAL_REVIEWERS = "内容编辑", "客服审核", "法务审核"
 WORKFLOW_NAME = "客服+法务审核"
 
 
 def ensure_permissions(apps):
-    # Permissions are normally made after all migrations (post_migrate); make them now.
-    for label in ("wagtailadmin", "wagtailcore", "wagtailimages", "wagtaildocs", "home"):
-        config = apps.get_app_config(label)
-        config.models_module = True
-        create_contenttypes(config, verbosity=0, apps=apps)
-        create_permissions(config, verbosity=0, apps=apps)
-        config.models_module = None
-
-
-def perm(apps, app_label, codename):
-    Permission = apps.get_model("auth", "Permission")
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    ensure_app_permissions(apps, ("wagtailadmin", "wagtailcore", "wagtailimages", "wagtaildocs", "home"))
 
 
 def create_review(apps, schema_editor):

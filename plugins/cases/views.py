@@ -174,7 +174,7 @@ class CaseHistory:
     points to are read once per model."""
 
     SKIP = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user",
-            "history_user_id", "paused_from"}
+            "history_user_id", "paused_from", "search_words"}
 
     def __init__(self, case):
         self.case = case

@@ -1,24 +1,32 @@
+from .attachments import CaseAttachment
 from .calendars import WorkCalendar, WorkCalendarDay, WorkCalendarHours
 from .cases import Case, CaseCounter, CaseEvent
 from .choices import ActorType, Channel, ClockKind, ComplaintGrade, Kind, PauseReason, Priority, Status
+from .money import Compensation, DepositCharge
+from .routing import RoutingRule, StandardReply
 from .sla import CaseClock, SLAPolicy, SLATarget, TargetUnit
 from .taxonomy import Category
 
 __all__ = [
     "ActorType",
     "Case",
+    "CaseAttachment",
     "CaseClock",
     "CaseCounter",
     "CaseEvent",
     "Category",
     "Channel",
     "ClockKind",
+    "Compensation",
     "ComplaintGrade",
+    "DepositCharge",
     "Kind",
     "PauseReason",
     "Priority",
+    "RoutingRule",
     "SLAPolicy",
     "SLATarget",
+    "StandardReply",
     "Status",
     "TargetUnit",
     "WorkCalendar",

@@ -77,6 +77,9 @@ class Case(models.Model):
     )
     # Where the case came from when not typed in by staff, e.g. "portal_forms.submission:812".
     source = models.CharField(_("来源记录"), max_length=80, blank=True)
+    # The description cut into searchable words (plugins/cases/search.py), indexed for full
+    # text search (ARCHITECTURE.md decision 11); written with the description.
+    search_words = models.TextField(blank=True, editable=False)
 
     registered_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
     dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
@@ -87,7 +90,7 @@ class Case(models.Model):
         verbose_name=_("登记人"),
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_words"])
 
     class Meta:
         ordering = ["-registered_at", "-pk"]
@@ -127,7 +130,24 @@ class Case(models.Model):
             raise ValidationError({"building": _("楼栋不属于所选项目。")})
 
 
-class CaseEvent(models.Model):
+class ImmutableRecord(models.Model):
+    """A row written once and never changed nor deleted (timeline, ledgers)."""
+
+    immutable_message = _("记录写入后不能修改或删除。")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError(self.immutable_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(self.immutable_message)
+
+
+class CaseEvent(ImmutableRecord):
     """One line of a case's timeline: a transition, note, call, message or file, with its actor
     and whether the owner may see it. Written once, never changed nor deleted."""
 
@@ -161,13 +181,7 @@ class CaseEvent(models.Model):
         verbose_name_plural = _("工单记录")
         indexes = [models.Index(fields=["case", "created_at"], name="case_event_case_time")]
 
+    immutable_message = _("工单记录写入后不能修改或删除。")
+
     def __str__(self):
         return f"{self.case_id} {self.verb}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValidationError(_("工单记录写入后不能修改。"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("工单记录不能删除。"))

@@ -55,6 +55,10 @@ class SLAPolicy(models.Model):
     )
     order = models.PositiveIntegerField(_("匹配顺序"), default=100, help_text=_("数字小的先匹配，第一条匹配的规则生效。"))
     active = models.BooleanField(_("启用"), default=True)
+    repeat_window_days = models.PositiveSmallIntegerField(
+        _("重复报修判定（天）"), default=90,
+        help_text=_("同一房号同一分类在该天数内再次报修即标记为重复报修并升级；0 表示不判定。"),
+    )
 
     history = HistoricalRecords()
 
