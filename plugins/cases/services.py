@@ -8,7 +8,11 @@ one transaction. Refusals raise ``CaseRefused`` (a ValidationError with a Chines
 and change nothing.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from uuid import uuid4
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,8 +23,19 @@ from django.utils.translation import gettext_lazy
 from estates import scope
 from estates.normalize import normalize_mobile
 
-from . import clocks
-from .models import ActorType, Case, CaseEvent, Kind, PauseReason, Priority, Status
+from . import clocks, files
+from .models import (
+    ActorType,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    Compensation,
+    DepositCharge,
+    Kind,
+    PauseReason,
+    Priority,
+    Status,
+)
 from .numbering import next_number
 
 MAX_DESCRIPTION = 2000
@@ -139,6 +154,7 @@ def _transition(case, actor, verb, to_status, *, allowed, permission, reason="",
     with transaction.atomic():
         _require_permission(actor, permission)
         case = _locked(case, actor)
+        _check_kind(case, verb)
         _require(
             case.status in allowed,
             _("工单 %(number)s 当前状态为“%(status)s”，不能%(verb)s。")
@@ -178,6 +194,15 @@ VERB_NAMES = {  # what the timeline and messages call each verb
     "reopen": gettext_lazy("重开"),
     "escalate": gettext_lazy("升级"),
     "third_party": gettext_lazy("转第三方"),
+    "on_site": gettext_lazy("到场"),
+    "answer": gettext_lazy("答复业主"),
+    "department_reply": gettext_lazy("部门回复"),
+    "recheck": gettext_lazy("现场复核"),
+    "repeat": gettext_lazy("重复报修"),
+    "attach": gettext_lazy("上传附件"),
+    "compensation": gettext_lazy("申请赔付"),
+    "compensation_decision": gettext_lazy("审批赔付"),
+    "deposit_charge": gettext_lazy("质保金扣款"),
 }
 
 OPEN = {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}
@@ -208,6 +233,22 @@ STATES = {
     "reopen": {Status.COMPLETED, Status.SIGNED_OFF, Status.CLOSED},
     "cancel": {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED},
     "note": None,
+    "attach": None,
+    "on_site": {Status.DISPATCHED, Status.IN_PROGRESS},
+    "answer": OPEN | {Status.COMPLETED},
+    "department_reply": OPEN,
+    "recheck": {Status.CLOSED},
+    "compensation": set(Status.values) - {Status.CANCELLED},
+    "deposit_charge": set(Status.values) - {Status.CANCELLED},
+}
+
+#: Verbs only some kinds of case have.
+KINDS = {
+    "third_party": {Kind.REPAIR},
+    "on_site": {Kind.REPAIR},
+    "answer": {Kind.COMPLAINT, Kind.ENQUIRY},
+    "department_reply": {Kind.COMPLAINT},
+    "recheck": {Kind.COMPLAINT},
 }
 
 
@@ -218,8 +259,10 @@ def possible(verb, case):
     states = states(case) if callable(states) else states
     if states is not None and case.status not in states:
         return False
-    if verb == "third_party":
-        return case.kind == Kind.REPAIR
+    if verb in KINDS and case.kind not in KINDS[verb]:
+        return False
+    if verb == "deposit_charge":
+        return case.original_contractor_id is not None
     if verb == "escalate":
         return case.escalation_level < MAX_ESCALATION
     return True
@@ -261,6 +304,7 @@ def register(who, *, kind, channel, project, reporter_name, reporter_mobile, des
         _save(case, actor, str(VERB_NAMES["register"]))
         clocks.on_event(case, "register", when)
         _event(case, actor, "register", text=description, visible_to_owner=True, when=when)
+        _flag_repeat(case, actor, when)
     return case
 
 
@@ -312,12 +356,17 @@ def resume(case, who, note=""):
     )
 
 
-def complete(case, who, result):
-    """完工, with the result the owner will read."""
+def complete(case, who, result, photos=()):
+    """完工, with the result the owner will read and photos of the finished work."""
     result = _clean_text(result, _("处理结果"))
-    return _transition(case, as_actor(who), "complete", Status.COMPLETED,
-                       allowed=STATES["complete"], permission="handle_case",
-                       text=result, changes={"completed_at": timezone.now()})
+    checked = files.check_files(photos)
+    actor = as_actor(who)
+    with _files_stored() as names, transaction.atomic():
+        case = _transition(case, actor, "complete", Status.COMPLETED, allowed=STATES["complete"],
+                           permission="handle_case", text=result, changes={"completed_at": timezone.now()})
+        if checked:
+            _attach(case, actor, checked, CaseAttachment.Purpose.AFTER, True, names)
+        return case
 
 
 def cancel(case, who, reason):
@@ -339,21 +388,66 @@ def add_note(case, who, text, visible_to_owner=False):
                       visible_to_owner=visible_to_owner)
 
 
+def _check_kind(case, verb):
+    _require(verb not in KINDS or case.kind in KINDS[verb],
+             _("%(kind)s工单不能%(verb)s。") % {"kind": case.get_kind_display(), "verb": VERB_NAMES[verb]}, "kind")
+
+
+def _record(case, actor, verb, *, permission, type, text="", visible_to_owner=False, data=None,
+            clock_event=True):
+    """The shape of a verb that changes no field of the case: lock, check permission, state and
+    kind, move the clocks, one timeline event (no history row: the case row is unchanged)."""
+    with transaction.atomic():
+        _require_permission(actor, permission)
+        case = _locked(case, actor)
+        _check_kind(case, verb)
+        states = STATES[verb]
+        _require(states is None or case.status in states,
+                 _("工单 %(number)s 当前状态为“%(status)s”，不能%(verb)s。")
+                 % {"number": case.number, "status": case.get_status_display(), "verb": VERB_NAMES[verb]}, "state")
+        when = timezone.now()
+        if clock_event:
+            clocks.on_event(case, verb, when)
+        return _event(case, actor, verb, type=type, text=text, visible_to_owner=visible_to_owner,
+                      data=data, when=when)
+
+
 def record_contact(case, who, *, reached, note="", visible_to_owner=False):
     """联系业主: a call or visit to book the work; stops the contact clock when reached."""
-    actor = as_actor(who)
     note = _clean_text(note, _("联系情况"), required=not reached)
-    with transaction.atomic():
-        _require_permission(actor, "handle_case")
-        case = _locked(case, actor)
-        _require(case.status in STATES["contact"],
-                 _("工单 %(number)s 当前状态为“%(status)s”，不能登记联系。")
-                 % {"number": case.number, "status": case.get_status_display()}, "state")
-        when = timezone.now()
-        if reached:
-            clocks.on_event(case, "contact", when)
-        return _event(case, actor, "contact", type=CaseEvent.Type.CALL, text=note,
-                      visible_to_owner=visible_to_owner, data={"reached": bool(reached)}, when=when)
+    return _record(case, as_actor(who), "contact", permission="handle_case", type=CaseEvent.Type.CALL,
+                   text=note, visible_to_owner=visible_to_owner, data={"reached": bool(reached)},
+                   clock_event=bool(reached))
+
+
+def on_site(case, who, note=""):
+    """到场: the contractor or engineer is at the unit; stops the on-site clock and starts the
+    work."""
+    return _transition(case, as_actor(who), "on_site", Status.IN_PROGRESS, allowed=STATES["on_site"],
+                       permission="handle_case", text=_clean_text(note, _("说明"), required=False))
+
+
+def answer(case, who, text):
+    """答复业主: what the owner is told — the result, or where the case stands (the 24-hour
+    answer of a complaint). The owner sees it."""
+    text = _clean_text(text, _("答复内容"))
+    return _record(case, as_actor(who), "answer", permission="handle_case", type=CaseEvent.Type.MESSAGE,
+                   text=text, visible_to_owner=True)
+
+
+def department_reply(case, who, text):
+    """部门回复: the responsible department's reply to customer service, due an hour before the
+    owner's answer. Internal."""
+    text = _clean_text(text, _("部门回复内容"))
+    return _record(case, as_actor(who), "department_reply", permission="handle_case",
+                   type=CaseEvent.Type.NOTE, text=text)
+
+
+def recheck(case, who, result):
+    """现场复核: the on-site re-check of a closed complaint (within 7 days)."""
+    result = _clean_text(result, _("复核结果"))
+    return _record(case, as_actor(who), "recheck", permission="manage_case", type=CaseEvent.Type.NOTE,
+                   text=result)
 
 
 def sign_off(case, who, *, accepted, reason=""):
@@ -468,3 +562,224 @@ def hand_to_third_party(case, who, contractor, reason):
 
 MAX_ESCALATION = 3
 LOW_SCORE = 3
+
+
+# --- Files ---------------------------------------------------------------------------------------
+def attach(case, who, uploads, *, purpose=CaseAttachment.Purpose.OTHER, visible_to_owner=False, note=""):
+    """上传附件: photos or PDFs, checked by content (plugins/cases/files.py), stored privately,
+    one timeline event listing them. Refused input stores nothing."""
+    actor = as_actor(who)
+    _require(purpose in CaseAttachment.Purpose.values, _("请选择附件用途。"), "purpose")
+    checked = files.check_files(uploads)
+    _require(checked, _("请选择要上传的文件。"), "required")
+    note = _clean_text(note, _("说明"), required=False)
+    with _files_stored() as names, transaction.atomic():
+        _require_permission(actor, "add_caseattachment")
+        case = _locked(case, actor)
+        return _attach(case, actor, checked, purpose, visible_to_owner, names, note)
+
+
+@contextmanager
+def _files_stored():
+    """The names of files a verb writes; deleted again if the verb fails, so a refusal or a
+    rolled-back transaction leaves no orphan file. (A rollback of an *outer* transaction after
+    the verb returned is not seen; callers nest verbs only in tests.)"""
+    names = []
+    try:
+        yield names
+    except BaseException:
+        files.delete_stored(names)
+        raise
+
+
+def _attach(case, actor, checked, purpose, visible_to_owner, names, text="", source=""):
+    """Store ``checked`` files on the locked ``case`` inside the caller's transaction, adding
+    each stored name to ``names`` (see _files_stored); one timeline event lists them."""
+    attachments = []
+    for item in checked:
+        names.append(files.store(item))
+        attachments.append(CaseAttachment(
+            case=case, file=names[-1], name=item.name[:120], content_type=item.content_type, size=item.size,
+            purpose=purpose, visible_to_owner=visible_to_owner, actor_type=actor.type,
+            actor_user=actor.user, actor_name=actor.name, source=source,
+        ))
+    CaseAttachment.objects.bulk_create(attachments)
+    _event(case, actor, "attach", type=CaseEvent.Type.FILE,
+           text=text or "、".join(item.name for item in checked), visible_to_owner=visible_to_owner,
+           data={"attachments": [attachment.pk for attachment in attachments], "purpose": purpose})
+    return attachments
+
+
+def copy_files(case, who, items, *, purpose=CaseAttachment.Purpose.REPORT, visible_to_owner=True):
+    """Copy already-checked files kept elsewhere in the private storage (a portal form's photos)
+    onto the case. ``items`` are (source, stored name, display name, content type); a source
+    copied before is skipped, so a re-delivered submission copies once."""
+    actor = as_actor(who)
+    with _files_stored() as names, transaction.atomic():
+        case = _locked(case, actor)
+        done = set(case.attachments.exclude(source="").values_list("source", flat=True))
+        storage = files.private_storage()
+        attachments = []
+        for source, stored_name, name, content_type in items:
+            if source in done:
+                continue
+            with storage.open(stored_name, "rb") as handle:
+                content = handle.read()
+            extension = stored_name.rsplit(".", 1)[-1] if "." in stored_name else "bin"
+            names.append(storage.save(f"cases/{timezone.localdate():%Y/%m}/{uuid4().hex}.{extension}",
+                                      files.ContentFile(content)))
+            attachments.append(CaseAttachment(
+                case=case, file=names[-1], name=(name or stored_name.rsplit("/", 1)[-1])[:120],
+                content_type=content_type, size=len(content), purpose=purpose, visible_to_owner=visible_to_owner,
+                actor_type=actor.type, actor_user=actor.user, actor_name=actor.name, source=source,
+            ))
+        if attachments:
+            CaseAttachment.objects.bulk_create(attachments)
+            _event(case, actor, "attach", type=CaseEvent.Type.FILE,
+                   text="、".join(attachment.name for attachment in attachments), visible_to_owner=visible_to_owner,
+                   data={"attachments": [attachment.pk for attachment in attachments], "purpose": purpose})
+        return attachments
+
+
+# --- Repeat repairs -------------------------------------------------------------------------------
+def _flag_repeat(case, actor, when):
+    """重复报修: the same unit and category repaired again within the policy's window (90 days
+    by default) — the new case points at the earlier one and is escalated one level."""
+    if case.kind != Kind.REPAIR or case.unit_id is None or case.category_id is None:
+        return None
+    policy = clocks.policy_for(case)
+    days = policy.repeat_window_days if policy is not None else REPEAT_WINDOW_DAYS
+    if not days:
+        return None
+    earlier = (
+        Case.objects.filter(unit_id=case.unit_id, category_id=case.category_id, kind=Kind.REPAIR,
+                            registered_at__gte=when - timedelta(days=days), registered_at__lte=when)
+        .exclude(pk=case.pk).exclude(status=Status.CANCELLED)
+        .order_by("-registered_at", "-pk").only("pk", "number").first()
+    )
+    if earlier is None:
+        return None
+    case.repeat_of = earlier
+    case.escalation_level = max(case.escalation_level, 1)
+    _save(case, actor, _("重复报修：%(days)s 天内同一房号同一分类已有工单 %(number)s") % {"days": days, "number": earlier.number},
+          fields=["repeat_of", "escalation_level"])
+    _event(case, actor, "repeat", type=CaseEvent.Type.NOTE,
+           text=_("%(days)s 天内同一房号同一分类已有工单 %(number)s，已标记为重复报修并升级。")
+           % {"days": days, "number": earlier.number},
+           data={"repeat_of": earlier.pk, "days": days}, when=when)
+    return earlier
+
+
+REPEAT_WINDOW_DAYS = 90
+
+
+# --- Money ---------------------------------------------------------------------------------------
+MAX_AMOUNT = Decimal("9999999.99")
+
+
+def _amount(value, label):
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("，", "").strip())
+    except (InvalidOperation, ValueError):
+        raise CaseRefused(_("%(label)s请填写数字，例如 1200 或 1200.50。") % {"label": label}, code="amount") from None
+    _require(amount.is_finite() and Decimal("0.01") <= amount <= MAX_AMOUNT and amount == amount.quantize(Decimal("0.01")),
+             _("%(label)s须在 0.01 到 9,999,999.99 元之间，最多两位小数。") % {"label": label}, "amount")
+    return amount
+
+
+def request_compensation(case, who, *, amount, reason):
+    """申请赔付: an amount for the owner with its reason, waiting for a second person's
+    approval."""
+    actor = as_actor(who)
+    _require(actor.is_staff, _("赔付只能由员工申请。"), "permission")
+    amount = _amount(amount, _("赔付金额"))
+    reason = _clean_text(reason, _("赔付原因"))
+    with transaction.atomic():
+        _require_permission(actor, "add_compensation")
+        case = _locked(case, actor)
+        _require(possible("compensation", case), _("已取消的工单不能申请赔付。"), "state")
+        compensation = Compensation(case=case, amount=amount, reason=reason, requested_by=actor.user)
+        compensation._history_user = actor.user
+        compensation._change_reason = str(VERB_NAMES["compensation"])
+        compensation.save()
+        _event(case, actor, "compensation", type=CaseEvent.Type.NOTE,
+               text=_("申请赔付 ¥%(amount)s：%(reason)s") % {"amount": amount, "reason": reason},
+               data={"compensation": compensation.pk, "amount": str(amount)})
+        return compensation
+
+
+def decide_compensation(compensation, who, *, approve, note=""):
+    """审批赔付: approve or reject a request — never by the person who asked (the database
+    refuses it too). A rejection needs a reason."""
+    actor = as_actor(who)
+    _require(actor.is_staff, _("赔付只能由员工审批。"), "permission")
+    note = _clean_text(note, _("审批意见"), required=not approve)
+    with transaction.atomic():
+        _require_permission(actor, "approve_compensation")
+        case = _locked(compensation.case_id, actor)
+        compensation = Compensation.objects.select_for_update().get(pk=compensation.pk)
+        _require(compensation.state == Compensation.State.REQUESTED,
+                 _("该赔付已经%(state)s，不能再次审批。") % {"state": compensation.get_state_display()}, "state")
+        _require(compensation.requested_by_id != actor.user.pk,
+                 _("赔付须由申请人以外的另一人审批。"), "second_person")
+        compensation.state = Compensation.State.APPROVED if approve else Compensation.State.REJECTED
+        compensation.decided_by = actor.user
+        compensation.decided_at = timezone.now()
+        compensation.decision_note = note
+        compensation._history_user = actor.user
+        compensation._change_reason = str(compensation.get_state_display())
+        compensation.save()
+        _event(case, actor, "compensation_decision", type=CaseEvent.Type.NOTE,
+               text=_("赔付 ¥%(amount)s %(state)s%(note)s") % {
+                   "amount": compensation.amount, "state": compensation.get_state_display(),
+                   "note": f"：{note}" if note else ""},
+               data={"compensation": compensation.pk, "approved": bool(approve)})
+        return compensation
+
+
+def charge_deposit(case, who, *, amount, evidence, uploads=()):
+    """质保金扣款: the third party's cost charged to the original contractor's warranty deposit,
+    with the evidence (text, and photos or PDFs attached to the case)."""
+    actor = as_actor(who)
+    _require(actor.is_staff, _("质保金扣款只能由员工登记。"), "permission")
+    amount = _amount(amount, _("扣款金额"))
+    evidence = _clean_text(evidence, _("扣款依据"))
+    checked = files.check_files(uploads)
+    with _files_stored() as names, transaction.atomic():
+        _require_permission(actor, "add_depositcharge")
+        case = _locked(case, actor)
+        _require(case.original_contractor_id is not None,
+                 _("只有转给第三方施工单位的工单才能从原施工单位的质保金中扣款。"), "state")
+        _require(possible("deposit_charge", case), _("已取消的工单不能扣款。"), "state")
+        charge = DepositCharge.objects.create(
+            contractor_id=case.original_contractor_id, case=case, third_party_id=case.contractor_id,
+            amount=amount, evidence=evidence, recorded_by=actor.user,
+        )
+        if checked:
+            _attach(case, actor, checked, CaseAttachment.Purpose.EVIDENCE, False, names,
+                    _("扣款凭证：%(names)s") % {"names": "、".join(item.name for item in checked)})
+        _event(case, actor, "deposit_charge", type=CaseEvent.Type.NOTE,
+               text=_("从 %(contractor)s 的质保金扣款 ¥%(amount)s：%(evidence)s") % {
+                   "contractor": case.original_contractor, "amount": amount, "evidence": evidence},
+               data={"charge": charge.pk, "amount": str(amount)})
+        return charge
+
+
+def correct_deposit_charge(charge, who, reason):
+    """冲正: a ledger line that cancels an earlier one (the ledger itself is never edited)."""
+    actor = as_actor(who)
+    reason = _clean_text(reason, _("冲正原因"))
+    with transaction.atomic():
+        _require_permission(actor, "add_depositcharge")
+        case = _locked(charge.case_id, actor)
+        charge = DepositCharge.objects.select_for_update().get(pk=charge.pk)
+        _require(charge.corrects_id is None and not charge.corrections.exists(),
+                 _("该记录已冲正或本身是冲正记录。"), "state")
+        correction = DepositCharge.objects.create(
+            contractor_id=charge.contractor_id, case=case, third_party_id=charge.third_party_id,
+            amount=-charge.amount, evidence=reason, corrects=charge, recorded_by=actor.user,
+        )
+        _event(case, actor, "deposit_charge", type=CaseEvent.Type.NOTE,
+               text=_("冲正质保金扣款 ¥%(amount)s：%(reason)s") % {"amount": charge.amount, "reason": reason},
+               data={"charge": correction.pk, "corrects": charge.pk, "amount": str(correction.amount)})
+        return correction

@@ -8,8 +8,9 @@ from .models import Case
 
 def open_case_from_submission(sender, submission, kind, unit, **kwargs):
     """A repair, complaint or enquiry sent from the portal becomes a case at once (the seeds'
-    single intake), numbered for the owner's thank-you page. A re-delivered signal finds the
-    case it opened before instead of opening a second one."""
+    single intake), numbered for the owner's thank-you page, with copies of its photos (the
+    submission's own files go when it is deleted). A re-delivered signal finds the case it
+    opened before instead of opening a second one, and copies no photo twice."""
     source = f"portal_forms.submission:{submission.pk}"
     case = Case.objects.filter(source=source).first()
     if case is None:
@@ -25,4 +26,8 @@ def open_case_from_submission(sender, submission, kind, unit, **kwargs):
             source=source,
             when=submission.submit_time,
         )
+    photos = [(f"forms.photo:{photo.pk}", photo.file.name, photo.original_name, photo.content_type)
+              for photo in submission.photos.all()]
+    if photos:
+        services.copy_files(case, services.Actor.system(_("网上报事")), photos)
     return {"reference": case.number, "label": _("工单号")}

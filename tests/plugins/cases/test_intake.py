@@ -63,3 +63,19 @@ def test_a_redelivered_signal_opens_no_second_case(client, portal, estate):
     numbers = {answer["reference"] for receiver, answer in answers if isinstance(answer, dict)}
     assert numbers == {Case.objects.get().number}
     assert Case.objects.count() == 1
+
+
+def test_the_submissions_photos_are_copied_onto_the_case(client, portal, estate):
+    from django.core.files.storage import storages
+
+    from tests.forms.conftest import jpeg_bytes, upload
+
+    page = add_form_page(portal.home)
+    response = client.post(page.url, {**form_data(estate), "photos": [upload("a.jpg", jpeg_bytes())]})
+    assert response.status_code == 302
+    case = Case.objects.get()
+    attachment = case.attachments.get()
+    photo = ServiceSubmission.objects.get().photos.get()
+    assert attachment.source == f"forms.photo:{photo.pk}" and attachment.visible_to_owner
+    assert attachment.file.name != photo.file.name and storages["private"].exists(attachment.file.name)
+    assert case.events.filter(verb="attach", actor_type="system").count() == 1
