@@ -2,6 +2,8 @@
 category and calendar editors. The case forms only collect input: every change goes through
 plugins/cases/services.py."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -16,7 +18,17 @@ from estates import scope
 from estates.models import Building, Contractor, Department, Owner, Project, StaffProfile, Unit
 from estates.normalize import MobileFormField
 
-from .models import Category, Channel, ComplaintGrade, Kind, PauseReason, Priority, WorkCalendarHours
+from .models import (
+    CaseAttachment,
+    Category,
+    Channel,
+    Compensation,
+    ComplaintGrade,
+    Kind,
+    PauseReason,
+    Priority,
+    WorkCalendarHours,
+)
 from .services import MAX_DESCRIPTION, MAX_TEXT
 
 TEXTAREA = {"rows": 3}
@@ -210,8 +222,78 @@ class PauseForm(VerbForm):
     note = note_field()
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; each is checked by content in plugins/cases/files.py."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, (list, tuple)) else [data] if data else []
+        if self.required and not items:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+def files_field(label=_("照片或 PDF"), required=False):
+    return MultipleFileField(label=label, required=required,
+                             help_text=_("可多选；照片（JPG、PNG、HEIC 等）或 PDF，最多 9 个"))
+
+
 class CompleteForm(VerbForm):
     result = note_field(_("处理结果"), required=True)
+    photos = files_field(_("完工照片"))
+
+
+class TextForm(VerbForm):
+    """One required text: an answer, a department's reply, a re-check result."""
+
+    text = note_field(_("内容"), required=True)
+
+
+class AttachForm(VerbForm):
+    files = files_field(required=True)
+    purpose = forms.ChoiceField(label=_("用途"), choices=CaseAttachment.Purpose.choices,
+                                initial=CaseAttachment.Purpose.OTHER)
+    visible_to_owner = forms.BooleanField(label=_("业主可见"), required=False)
+    note = note_field()
+
+
+def amount_field(label):
+    return forms.DecimalField(label=label, max_digits=9, decimal_places=2, min_value=Decimal("0.01"),
+                              max_value=Decimal("9999999.99"))
+
+
+class CompensationForm(VerbForm):
+    amount = amount_field(_("赔付金额（元）"))
+    reason = forms.CharField(label=_("赔付原因"), max_length=MAX_TEXT, widget=forms.Textarea(attrs=TEXTAREA))
+
+
+class CompensationDecisionForm(VerbForm):
+    """Approve or reject one of the case's pending requests that this user did not make."""
+
+    compensation = forms.ModelChoiceField(label=_("赔付申请"), queryset=Compensation.objects.none())
+    approve = forms.TypedChoiceField(label=_("审批"), choices=[("yes", _("批准")), ("no", _("驳回"))],
+                                     coerce=lambda value: value == "yes", widget=forms.RadioSelect, initial="yes")
+    note = note_field(_("审批意见"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["compensation"].queryset = Compensation.objects.filter(
+            case=self.case, state=Compensation.State.REQUESTED)
+        self.fields["compensation"].label_from_instance = lambda item: f"¥{item.amount} · {item.reason[:30]}"
+
+
+class DepositChargeForm(VerbForm):
+    amount = amount_field(_("扣款金额（元）"))
+    evidence = forms.CharField(label=_("扣款依据"), max_length=MAX_TEXT, widget=forms.Textarea(attrs=TEXTAREA),
+                               help_text=_("第三方的报价、完工验收等；凭证文件可一并上传"))
+    files = files_field(_("凭证文件"))
 
 
 class ReasonForm(VerbForm):

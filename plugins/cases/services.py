@@ -239,6 +239,7 @@ STATES = {
     "department_reply": OPEN,
     "recheck": {Status.CLOSED},
     "compensation": set(Status.values) - {Status.CANCELLED},
+    "compensation_decision": None,
     "deposit_charge": set(Status.values) - {Status.CANCELLED},
 }
 

@@ -9,9 +9,9 @@ permission, missing reason) comes back as an error message on the case page, nev
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import FormView
+from django.views.generic import FormView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
@@ -30,6 +30,11 @@ from estates.viewsets import ScopedSnippetViewSet
 from . import services
 from .forms import (
     AddNoteForm,
+    AttachForm,
+    CompensationDecisionForm,
+    CompensationForm,
+    DepositChargeForm,
+    TextForm,
     CallbackForm,
     CancelForm,
     CompleteForm,
@@ -42,7 +47,7 @@ from .forms import (
     SignOffForm,
     ThirdPartyForm,
 )
-from .models import Case, PauseReason
+from .models import Case, CaseAttachment, PauseReason
 
 # --- The verbs the case page offers ---------------------------------------------------------------
 
@@ -58,13 +63,28 @@ class Verb:
     perform: object  # (case, user, cleaned_data) -> None
     success: str
     danger: bool = False
+    # Beyond state and permission: (case, user) -> bool (a compensation someone else asked for).
+    also: object = None
 
     @property
     def label(self):
         return services.VERB_NAMES.get(self.name, self.name)
 
     def available(self, case, user):
-        return user.has_perm(f"cases.{self.permission}") and services.possible(self.name, case)
+        return (user.has_perm(f"cases.{self.permission}") and services.possible(self.name, case)
+                and (self.also is None or self.also(case, user)))
+
+
+def pending_compensations(case):
+    """The case's compensations, loaded once per request (the page lists them too)."""
+    if not hasattr(case, "_compensations"):
+        case._compensations = list(case.compensations.select_related("requested_by", "decided_by")
+                                   .order_by("requested_at", "pk"))
+    return case._compensations
+
+
+def _decidable(case, user):
+    return any(item.state == "requested" and item.requested_by_id != user.pk for item in pending_compensations(case))
 
 
 VERBS = {
@@ -92,8 +112,17 @@ VERBS = {
         Verb("resume", "handle_case", NoteForm,
              lambda case, user, data: services.resume(case, user, note=data["note"]),
              _("已恢复处理。")),
+        Verb("on_site", "handle_case", NoteForm,
+             lambda case, user, data: services.on_site(case, user, note=data["note"]),
+             _("已记录到场。")),
+        Verb("department_reply", "handle_case", TextForm,
+             lambda case, user, data: services.department_reply(case, user, data["text"]),
+             _("部门回复已记录。")),
+        Verb("answer", "handle_case", TextForm,
+             lambda case, user, data: services.answer(case, user, data["text"]),
+             _("已答复业主。")),
         Verb("complete", "handle_case", CompleteForm,
-             lambda case, user, data: services.complete(case, user, data["result"]),
+             lambda case, user, data: services.complete(case, user, data["result"], photos=data["photos"]),
              _("已完工，等待业主验收。")),
         Verb("sign_off", "callback_case", SignOffForm,
              lambda case, user, data: services.sign_off(
@@ -109,6 +138,21 @@ VERBS = {
         Verb("third_party", "manage_case", ThirdPartyForm,
              lambda case, user, data: services.hand_to_third_party(case, user, data["contractor"], data["reason"]),
              _("已转第三方施工单位。")),
+        Verb("recheck", "manage_case", TextForm,
+             lambda case, user, data: services.recheck(case, user, data["text"]),
+             _("现场复核已记录。")),
+        Verb("deposit_charge", "add_depositcharge", DepositChargeForm,
+             lambda case, user, data: services.charge_deposit(
+                 case, user, amount=data["amount"], evidence=data["evidence"], uploads=data["files"]),
+             _("质保金扣款已登记。")),
+        Verb("compensation", "add_compensation", CompensationForm,
+             lambda case, user, data: services.request_compensation(
+                 case, user, amount=data["amount"], reason=data["reason"]),
+             _("赔付申请已提交，等待另一人审批。")),
+        Verb("compensation_decision", "approve_compensation", CompensationDecisionForm,
+             lambda case, user, data: services.decide_compensation(
+                 data["compensation"], user, approve=data["approve"], note=data["note"]),
+             _("赔付审批已记录。"), also=_decidable),
         Verb("escalate", "manage_case", ReasonForm,
              lambda case, user, data: services.escalate(case, user, data["reason"]),
              _("已升级。"), danger=True),
@@ -122,6 +166,11 @@ VERBS = {
              lambda case, user, data: services.add_note(
                  case, user, data["text"], visible_to_owner=data["visible_to_owner"]),
              _("备注已添加。")),
+        Verb("attach", "add_caseattachment", AttachForm,
+             lambda case, user, data: services.attach(
+                 case, user, data["files"], purpose=data["purpose"],
+                 visible_to_owner=data["visible_to_owner"], note=data["note"]),
+             _("附件已上传。")),
     )
 }
 
@@ -256,6 +305,7 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
     page_title = _("工单详情")
     verb_url_name = None
     inspect_url_name = None
+    attachment_url_name = None
     fields = list(HEADER_FIELDS)
 
     def get_page_subtitle(self):
@@ -356,6 +406,13 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
             ],
             more_other_cases=len(other) > OTHER_CASES_LIMIT,
             verb_forms=self.verb_forms(bound_form),
+            attachments=[
+                {"attachment": item, "url": reverse(self.attachment_url_name, args=(item.pk,))}
+                for item in self.object.attachments.order_by("created_at", "pk")
+            ],
+            compensations=pending_compensations(self.object),
+            deposit_charges=list(self.object.deposit_charges.select_related("contractor", "recorded_by")
+                                 .order_by("recorded_at", "pk")),
         )
         return context
 
@@ -386,7 +443,7 @@ class CaseVerbView(CaseInspectView):
 
     def post(self, request, *args, **kwargs):
         verb = self.verb
-        form = verb.form_class(request.POST, case=self.object, prefix=verb.name)
+        form = verb.form_class(request.POST, request.FILES, case=self.object, prefix=verb.name)
         if not form.is_valid():
             if not verb.available(self.object, request.user):
                 # Not on offer (state or permission): say so, change nothing.
@@ -405,6 +462,28 @@ class CaseVerbView(CaseInspectView):
     def _refused(self, message):
         messages.error(self.request, message)
         return redirect(self.case_url())
+
+
+class CaseAttachmentView(View):
+    """GET /…/case/file/<attachment>/: a case's photo or PDF, to staff who may see the case (404
+    otherwise). Served from the private storage, never from MEDIA_URL."""
+
+    def get(self, request, attachment):
+        from .viewsets import case_policy
+
+        if not case_policy().user_has_permission(request.user, "view"):
+            raise PermissionDenied
+        cases = scope.restrict(Case.objects.all(), request.user)
+        attachment = get_object_or_404(CaseAttachment.objects.filter(case__in=cases), pk=attachment)
+        try:
+            handle = attachment.file.open("rb")
+        except (FileNotFoundError, OSError):
+            raise Http404 from None
+        response = FileResponse(handle, content_type=attachment.content_type,
+                                as_attachment=not attachment.is_image, filename=attachment.name)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 # --- Register -----------------------------------------------------------------------------------

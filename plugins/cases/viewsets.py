@@ -37,7 +37,7 @@ from home.viewsets import csv_safe
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
 from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
 from .queues import QUEUES, queue_choices, queue_counts, queue_menu_label
-from .views import CaseInspectView, CaseVerbView, RegisterCaseView
+from .views import CaseAttachmentView, CaseInspectView, CaseVerbView, RegisterCaseView
 
 # --- Permissions -------------------------------------------------------------------------------
 
@@ -341,7 +341,8 @@ class CaseViewSet(ScopedSnippetViewSet):
         return super().get_permissions_to_register().exclude(codename__in=["change_case", "delete_case"])
 
     def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(verb_url_name=self.get_url_name("act"), **kwargs)
+        return super().get_inspect_view_kwargs(verb_url_name=self.get_url_name("act"),
+                                               attachment_url_name=self.get_url_name("file"), **kwargs)
 
     @property
     def add_view(self):
@@ -354,6 +355,7 @@ class CaseViewSet(ScopedSnippetViewSet):
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("act/<int:pk>/<slug:verb>/", self.verb_view, name="act"),
+            path("file/<int:attachment>/", CaseAttachmentView.as_view(), name="file"),
         ]
 
     def queue_url(self, queue):

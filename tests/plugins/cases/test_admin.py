@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from estates.models import Department
 from plugins.cases import services, viewsets
 from plugins.cases.models import (
+    Compensation,
     Case,
     CaseEvent,
     Category,
@@ -30,6 +32,11 @@ from plugins.cases.models import (
 from plugins.cases.views import VERBS
 from tests.conftest import staff_with_perms
 from tests.factories import BuildingFactory, ContractorFactory, DepartmentFactory, UnitFactory
+
+from .conftest import ALL_VERBS
+
+MONEY_AND_FILES = ("cases.add_caseattachment", "cases.add_compensation", "cases.approve_compensation",
+                   "cases.add_depositcharge")
 
 SH = ZoneInfo("Asia/Shanghai")
 NS = "wagtailsnippets_cases_case"
@@ -490,9 +497,9 @@ def offered(response):
 @pytest.mark.parametrize("status, verbs", [
     (Status.REGISTERED, ["accept", "dispatch", "escalate", "cancel", "note"]),
     (Status.ACCEPTED, ["dispatch", "contact", "pause", "escalate", "cancel", "note"]),
-    (Status.DISPATCHED, ["dispatch", "contact", "start", "pause", "complete", "third_party", "escalate", "cancel",
-                         "note"]),
-    (Status.IN_PROGRESS, ["dispatch", "contact", "pause", "complete", "third_party", "escalate", "note"]),
+    (Status.DISPATCHED, ["dispatch", "contact", "start", "pause", "on_site", "complete", "third_party", "escalate",
+                         "cancel", "note"]),
+    (Status.IN_PROGRESS, ["dispatch", "contact", "pause", "on_site", "complete", "third_party", "escalate", "note"]),
     (Status.PAUSED, ["contact", "resume", "third_party", "escalate", "note"]),
     (Status.COMPLETED, ["sign_off", "escalate", "reopen", "note"]),
     (Status.SIGNED_OFF, ["callback", "close", "escalate", "reopen", "note"]),
@@ -527,6 +534,10 @@ def test_the_offered_verbs_are_exactly_those_the_services_accept(agent, new_case
         return  # a complaint is closed without a sign-off; covered by the repairs
     case = advance(new_case(kind=kind), agent, status)
     department, contractor = DepartmentFactory(), ContractorFactory(projects=[project])
+    agent = staff_with_perms(*ALL_VERBS, *MONEY_AND_FILES, projects=[project], username="allverbs")
+    colleague = staff_with_perms(*ALL_VERBS, *MONEY_AND_FILES, projects=[project], username="colleague")
+    pending = Compensation.objects.create(case=case, amount=100, reason="误工", requested_by=colleague)
+    pdf = lambda: SimpleUploadedFile("单据.pdf", b"%PDF-1.4 x", "application/pdf")  # noqa: E731
     calls = {
         "accept": lambda: services.accept(case, agent),
         "dispatch": lambda: services.dispatch(case, agent, department=department),
@@ -543,6 +554,14 @@ def test_the_offered_verbs_are_exactly_those_the_services_accept(agent, new_case
         "reopen": lambda: services.reopen(case, agent, "问题复发"),
         "cancel": lambda: services.cancel(case, agent, "重复"),
         "note": lambda: services.add_note(case, agent, "备注"),
+        "on_site": lambda: services.on_site(case, agent),
+        "answer": lambda: services.answer(case, agent, "已安排"),
+        "department_reply": lambda: services.department_reply(case, agent, "明天处理"),
+        "recheck": lambda: services.recheck(case, agent, "复核正常"),
+        "attach": lambda: services.attach(case, agent, [pdf()]),
+        "compensation": lambda: services.request_compensation(case, agent, amount=10, reason="误工"),
+        "compensation_decision": lambda: services.decide_compensation(pending, agent, approve=True),
+        "deposit_charge": lambda: services.charge_deposit(case, agent, amount=10, evidence="报价单"),
     }
     assert set(calls) == set(VERBS)
     for name, verb in VERBS.items():
@@ -552,7 +571,7 @@ def test_the_offered_verbs_are_exactly_those_the_services_accept(agent, new_case
                 transaction.set_rollback(True)
             accepted = True
         except services.CaseRefused as refused:
-            assert refused.code in ("state", "kind"), (name, refused.code)
+            assert refused.code in ("state", "kind"), (name, refused.code, refused.messages)
             accepted = False
         assert verb.available(case, agent) == accepted, (status, kind, name)
 

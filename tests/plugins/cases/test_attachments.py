@@ -74,3 +74,46 @@ def test_copies_are_made_once_per_source(new_case, staff):
     assert services.copy_files(case, staff, items) == []
     copy = case.attachments.get()
     assert copy.file.name != name and copy.source == "forms.photo:7"
+
+
+FILE_URL = "wagtailsnippets_cases_case:file"
+
+
+def test_files_are_served_only_to_staff_of_the_project(client, new_case, staff, other_project, project):
+    from django.urls import reverse
+
+    from tests.conftest import staff_with_perms
+
+    case = new_case()
+    [attachment] = services.attach(case, staff, [photo()], visible_to_owner=True)
+    url = reverse(FILE_URL, args=(attachment.pk,))
+    client.force_login(staff)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    client.force_login(staff_with_perms("cases.view_case", projects=[other_project], username="outsider"))
+    assert client.get(url).status_code == 404
+    client.force_login(staff_with_perms(projects=[project], username="nocases"))
+    refused = client.get(url)  # Wagtail turns PermissionDenied into a redirect to the dashboard
+    assert refused.status_code in (302, 403) and refused.get("Content-Type", "").startswith("text/html")
+    client.logout()
+    assert client.get(url).status_code in (302, 403)
+    assert client.get(reverse(FILE_URL, args=(attachment.pk + 100,))).status_code in (302, 404)
+
+
+def test_the_case_page_lists_files_and_uploads_through_the_attach_verb(client, new_case, staff):
+    from django.urls import reverse
+
+    case = new_case()
+    client.force_login(staff)
+    page = client.get(reverse("wagtailsnippets_cases_case:inspect", args=(case.pk,))).content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    response = client.post(reverse("wagtailsnippets_cases_case:act", args=(case.pk, "attach")),
+                           {"attach-files": [photo("门口.jpg")], "attach-purpose": "before"})
+    assert response.status_code == 302
+    page = client.get(reverse("wagtailsnippets_cases_case:inspect", args=(case.pk,))).content.decode()
+    assert "门口.jpg" in page and reverse(FILE_URL, args=(case.attachments.get().pk,)) in page
+    bad = SimpleUploadedFile("x.txt", b"hello", "text/plain")
+    response = client.post(reverse("wagtailsnippets_cases_case:act", args=(case.pk, "attach")),
+                           {"attach-files": [bad], "attach-purpose": "before"}, follow=True)
+    assert "既不是可识别的图片" in response.content.decode() and case.attachments.count() == 1
