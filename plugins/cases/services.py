@@ -319,6 +319,8 @@ def dispatch(case, who, *, department=None, contractor=None, assignee=None, note
     """派单 to a department, a contractor and/or a person (again to re-dispatch)."""
     actor = as_actor(who)
     _require(department or contractor or assignee, _("请选择派单对象（部门、施工单位或处理人）。"), "required")
+    project_id = case.project_id if isinstance(case, Case) else Case.objects.values_list("project_id", flat=True).get(pk=case)
+    _check_serves(project_id, contractor=contractor, assignee=assignee)
     return _transition(
         case, actor, "dispatch", Status.DISPATCHED,
         allowed=STATES["dispatch"],
@@ -328,6 +330,18 @@ def dispatch(case, who, *, department=None, contractor=None, assignee=None, note
         data={"department": getattr(department, "pk", None), "contractor": getattr(contractor, "pk", None),
               "assignee": getattr(assignee, "pk", None)},
     )
+
+
+def _check_serves(project_id, *, contractor=None, assignee=None):
+    """A case goes only to a contractor working on its project and to staff serving it."""
+    if contractor is not None:
+        _require(contractor.active and contractor.projects.filter(pk=project_id).exists(),
+                 _("施工单位“%(name)s”未在本项目合作中，不能派给它。") % {"name": contractor}, "contractor")
+    if assignee is not None:
+        allowed = scope.project_ids_for(assignee)
+        _require(assignee.is_active and (allowed is None or project_id in allowed),
+                 _("“%(name)s”不负责本项目，不能派给其处理。") % {"name": assignee.get_full_name() or assignee.get_username()},
+                 "assignee")
 
 
 def start(case, who, note=""):
@@ -552,6 +566,7 @@ def hand_to_third_party(case, who, contractor, reason):
         _require(locked.kind == Kind.REPAIR, _("只有报修工单可以转第三方。"), "kind")
         _require(contractor is not None and contractor.pk != locked.contractor_id,
                  _("请选择另一家施工单位。"), "contractor")
+        _check_serves(locked.project_id, contractor=contractor)
         return {"original_contractor_id": locked.original_contractor_id or locked.contractor_id,
                 "contractor": contractor, "dispatched_at": timezone.now()}
 

@@ -43,3 +43,13 @@ def new_case(agent, project, unit):
         return services.register(agent, **fields)
 
     return make
+
+
+def contractor(**fields):
+    """A contractor working on every project that exists now (dispatch refuses one that does
+    not serve the case's project)."""
+    from estates.models import Project
+    from tests.factories import ContractorFactory
+
+    fields.setdefault("projects", list(Project.objects.all()))
+    return ContractorFactory(**fields)

@@ -11,7 +11,8 @@ from plugins.cases import services
 from plugins.cases.defaults import create_all
 from plugins.cases.models import Case, CaseEvent
 from tests.conftest import staff_with_perms
-from tests.factories import BuildingFactory, ContractorFactory, ProjectFactory, UnitFactory
+from tests.factories import BuildingFactory, ProjectFactory, UnitFactory
+from tests.plugins.cases.conftest import contractor as serving_contractor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,7 @@ def case():
 def test_dispatch_and_escalate_at_once_both_stick(case, attempt):
     case, agent = case
     other = staff_with_perms(*VERBS, projects=[case.project], username=f"other{attempt}")
-    contractor = ContractorFactory()
+    contractor = serving_contractor()
     errors = run_together(
         lambda: services.dispatch(case, agent, contractor=contractor),
         lambda: services.escalate(case, other, "业主多次来电"),

@@ -9,9 +9,8 @@ from django.db import IntegrityError, transaction
 from plugins.cases import services
 from plugins.cases.models import CaseEvent, Compensation, DepositCharge
 from tests.conftest import staff_with_perms
-from tests.factories import ContractorFactory
 
-from .conftest import ALL_VERBS
+from .conftest import ALL_VERBS, contractor
 
 MONEY = ("cases.add_compensation", "cases.approve_compensation", "cases.add_depositcharge")
 
@@ -85,7 +84,7 @@ def test_another_projects_staff_cannot_approve(new_case, manager, other_project)
 
 
 def handed_over(new_case, manager):
-    first, third = ContractorFactory(name="甲建筑"), ContractorFactory(name="乙维修")
+    first, third = contractor(name="甲建筑"), contractor(name="乙维修")
     case = new_case()
     services.dispatch(case, manager, contractor=first)
     services.hand_to_third_party(case, manager, third, reason="业主验收不通过，原单位已用完一次机会")
@@ -131,3 +130,18 @@ def test_evidence_files_are_attached_to_the_case(new_case, manager):
     assert (attachment.purpose, attachment.content_type, attachment.visible_to_owner) == (
         "evidence", "application/pdf", False)
     assert case.events.filter(type=CaseEvent.Type.FILE).count() == 1
+
+
+def test_dispatch_refuses_a_contractor_or_person_not_on_the_project(new_case, manager, other_project):
+    from tests.factories import ContractorFactory
+
+    case = new_case()
+    elsewhere = ContractorFactory(name="外地公司", projects=[other_project])
+    retired = contractor(name="已退场公司", active=False)
+    outsider = staff_with_perms(*ALL_VERBS, projects=[other_project], username="far")
+    for kwargs, message in (({"contractor": elsewhere}, "未在本项目合作"), ({"contractor": retired}, "未在本项目合作"),
+                            ({"assignee": outsider}, "不负责本项目")):
+        with pytest.raises(services.CaseRefused, match=message):
+            services.dispatch(case, manager, **kwargs)
+    case.refresh_from_db()
+    assert case.status == "registered" and case.events.count() == 1

@@ -8,7 +8,7 @@ from notifications.models import Message
 from plugins.cases import clocks, services
 from plugins.cases.models import Category
 from tests.conftest import staff_with_perms
-from tests.factories import ContractorFactory
+from tests.plugins.cases.conftest import contractor
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -23,7 +23,7 @@ def test_reminder_and_breach_reach_the_assignee_once(new_case, agent, project):
     agent.staff_profile.save()
     with time_machine.travel(at(2026, 3, 10, 9, 0), tick=False):
         case = new_case(category=Category.objects.get(code="daily-plumbing"))
-        case = services.dispatch(case, agent, contractor=ContractorFactory(), assignee=agent)
+        case = services.dispatch(case, agent, contractor=contractor(), assignee=agent)
     # Contact: 30 working minutes from 09:00, reminder at 09:24, due 09:30.
     with time_machine.travel(at(2026, 3, 10, 9, 25), tick=False):
         clocks.sweep()

@@ -11,7 +11,8 @@ from plugins.cases import services
 from plugins.cases.models import Case, CaseEvent, Category, Status
 from plugins.cases.services import Actor, CaseNotFound, CaseRefused
 from tests.conftest import staff_with_perms
-from tests.factories import ContractorFactory, UnitFactory
+from tests.factories import UnitFactory
+from tests.plugins.cases.conftest import contractor as serving_contractor
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -85,7 +86,7 @@ def test_register_refuses_another_projects_unit_and_project(new_case, agent, oth
 
 def test_full_repair_path_writes_one_event_and_one_history_row_per_change(new_case, agent):
     case = new_case()
-    contractor = ContractorFactory()
+    contractor = serving_contractor()
     case = services.accept(case, agent)
     case = services.dispatch(case, agent, contractor=contractor, department=Department.objects.create(code="ENG", name="工程部"))
     case = services.start(case, agent)

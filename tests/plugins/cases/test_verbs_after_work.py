@@ -6,13 +6,13 @@ import pytest
 from plugins.cases import services
 from plugins.cases.models import Status
 from plugins.cases.services import Actor, CaseRefused
-from tests.factories import ContractorFactory
+from tests.plugins.cases.conftest import contractor
 
 
 @pytest.fixture
 def completed(new_case, agent):
     case = new_case()
-    case = services.dispatch(case, agent, contractor=ContractorFactory(name="顺达维修"))
+    case = services.dispatch(case, agent, contractor=contractor(name="顺达维修"))
     case = services.start(case, agent)
     return services.complete(case, agent, "已更换止水阀")
 
@@ -22,7 +22,7 @@ def counts(case):
 
 
 def test_contact_is_a_call_on_the_timeline(new_case, agent):
-    case = services.dispatch(new_case(), agent, contractor=ContractorFactory())
+    case = services.dispatch(new_case(), agent, contractor=contractor())
     event = services.record_contact(case, agent, reached=True, note="约周六上午上门")
     assert (event.type, event.verb, event.data) == ("call", "contact", {"reached": True})
     with pytest.raises(CaseRefused):
@@ -92,19 +92,19 @@ def test_reopen_and_escalate_need_reasons_and_stop_at_level_3(completed, agent):
 
 
 def test_hand_to_third_party_keeps_the_original_contractor(new_case, agent):
-    first = ContractorFactory(name="顺达维修")
+    first = contractor(name="顺达维修")
     case = services.start(services.dispatch(new_case(), agent, contractor=first), agent)
-    third = ContractorFactory(name="安诚修缮")
+    third = contractor(name="安诚修缮")
     with pytest.raises(CaseRefused):
         services.hand_to_third_party(case, agent, first, "返修失败")  # the same contractor
     case = services.hand_to_third_party(case, agent, third, "一次维修未成功")
     assert (case.status, case.contractor, case.original_contractor) == (Status.DISPATCHED, third, first)
-    again = services.hand_to_third_party(case, agent, ContractorFactory(name="第三家"), "仍未修好")
+    again = services.hand_to_third_party(case, agent, contractor(name="第三家"), "仍未修好")
     assert again.original_contractor == first  # the one who had the chance stays on record
 
 
 def test_only_repairs_go_to_third_parties(new_case, agent):
-    complaint = services.dispatch(new_case(kind="complaint"), agent, contractor=ContractorFactory())
+    complaint = services.dispatch(new_case(kind="complaint"), agent, contractor=contractor())
     with pytest.raises(CaseRefused) as refused:
-        services.hand_to_third_party(complaint, agent, ContractorFactory(), "转办")
+        services.hand_to_third_party(complaint, agent, contractor(), "转办")
     assert refused.value.code == "kind"

@@ -8,7 +8,7 @@ import time_machine
 
 from plugins.cases import services
 from plugins.cases.models import CaseClock, Category
-from tests.factories import ContractorFactory
+from tests.plugins.cases.conftest import contractor
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -31,7 +31,7 @@ def test_example_1_routine_repair_contact_clock_through_the_verbs(new_case, agen
     assert running(case) == {"resolution"}
     assert clock(case, "resolution").due_at == at(2026, 3, 12, 9, 0)  # 48 h, 24×7
     with time_machine.travel(at(2026, 3, 10, 17, 20), tick=False):
-        case = services.dispatch(case, agent, contractor=ContractorFactory())
+        case = services.dispatch(case, agent, contractor=contractor())
     contact = clock(case, "contact")
     assert (contact.due_at, contact.remind_at) == (at(2026, 3, 11, 8, 50), at(2026, 3, 11, 8, 44))
     with time_machine.travel(at(2026, 3, 11, 8, 40), tick=False):
@@ -73,7 +73,7 @@ def test_waiting_for_the_owner_pauses_the_clocks_and_parts_do_not(new_case, agen
 def test_completion_starts_the_call_back_and_a_low_score_reopens_resolution(new_case, agent):
     with time_machine.travel(at(2026, 4, 29, 9, 0), tick=False):
         case = services.dispatch(new_case(category=Category.objects.get(code="daily-plumbing")), agent,
-                                 contractor=ContractorFactory())
+                                 contractor=contractor())
     with time_machine.travel(at(2026, 4, 30, 15, 0), tick=False):
         case = services.complete(case, agent, "已修复")
     assert clock(case, "callback").due_at == at(2026, 5, 8, 15, 0)  # example 4: 3 working days
