@@ -28,8 +28,10 @@ class CasesPlugin(PortalPlugin):
         from estates import scope
         from plugins.signals import form_submitted
 
-        from .models import Case
+        from .models import Case, CaseAttachment, Compensation, DepositCharge
         from .signals import open_case_from_submission
 
         scope.register(Case, "project")
+        for model in (CaseAttachment, Compensation, DepositCharge):
+            scope.register(model, "case__project")
         form_submitted.connect(open_case_from_submission, dispatch_uid="cases.open_case_from_submission")

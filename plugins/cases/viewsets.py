@@ -34,6 +34,7 @@ from estates.normalize import mask_mobile
 from estates.viewsets import ScopedSnippetViewSet, local_naive
 from home.viewsets import csv_safe
 
+from .admin_money import CompensationViewSet, DepositChargeViewSet
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
 from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
 from .queues import QUEUES, queue_choices, queue_counts, queue_menu_label
@@ -505,7 +506,8 @@ class WorkCalendarDayViewSet(SnippetViewSet):
 class CaseDeskViewSetGroup(SnippetViewSetGroup):
     """客服工单: the queues, the full list, then the rules staff managers keep."""
 
-    items = (CaseViewSet, CategoryViewSet, WorkCalendarViewSet, WorkCalendarDayViewSet)
+    items = (CaseViewSet, CategoryViewSet, WorkCalendarViewSet, WorkCalendarDayViewSet, DepositChargeViewSet,
+             CompensationViewSet)
     menu_icon = "clipboard-list"
     menu_label = _("客服工单")
     menu_name = "cases"

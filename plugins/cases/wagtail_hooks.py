@@ -1,10 +1,12 @@
 """The case desk in the Wagtail admin: the 客服工单 menu (queues, the case list, categories,
 calendars) and the case look-up the scoped list and chooser use."""
 
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from estates.search import SEARCHERS
 
+from .admin_money import scorecard_urls
 from .models import Case
 from .queues import search_cases
 from .viewsets import CaseDeskViewSetGroup
@@ -13,3 +15,4 @@ from .viewsets import CaseDeskViewSetGroup
 SEARCHERS[Case] = search_cases
 
 register_snippet(CaseDeskViewSetGroup)
+hooks.register("register_admin_urls", scorecard_urls)
