@@ -14,8 +14,10 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from uuid import uuid4
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -172,8 +174,8 @@ def _transition(case, actor, verb, to_status, *, allowed, permission, reason="",
         if clock_verb:
             clocks.on_event(case, clock_verb, when, **details)
         _save(case, actor, str(reason or VERB_NAMES.get(verb, verb)))
-        _event(case, actor, verb, from_status=from_status, text=text or reason,
-               visible_to_owner=visible_to_owner, data=data, when=when)
+        case.last_event = _event(case, actor, verb, from_status=from_status, text=text or reason,
+                                 visible_to_owner=visible_to_owner, data=data, when=when)
         return case
 
 
@@ -477,12 +479,16 @@ def sign_off(case, who, *, accepted, reason=""):
             return {"status": Status.SIGNED_OFF}
         return {"status": Status.IN_PROGRESS, "escalation_level": min(locked.escalation_level + 1, MAX_ESCALATION)}
 
-    return _transition(
-        case, as_actor(who), "sign_off", None, allowed=STATES["sign_off"], permission="callback_case",
-        reason=_("业主验收通过") if accepted else _("业主验收不通过：%(reason)s") % {"reason": reason},
-        changes=changes, data={"accepted": bool(accepted)},
-        clock_event=(None, {}) if accepted else ("reopen", {}),
-    )
+    with transaction.atomic():
+        case = _transition(
+            case, as_actor(who), "sign_off", None, allowed=STATES["sign_off"], permission="callback_case",
+            reason=_("业主验收通过") if accepted else _("业主验收不通过：%(reason)s") % {"reason": reason},
+            changes=changes, data={"accepted": bool(accepted)},
+            clock_event=(None, {}) if accepted else ("reopen", {}),
+        )
+        if not accepted:
+            _tell_quality(case, case.last_event, _("业主验收不通过，已重开并升级：%(reason)s") % {"reason": reason})
+        return case
 
 
 def callback(case, who, *, reached, score=None, remark=""):
@@ -513,12 +519,17 @@ def callback(case, who, *, reached, score=None, remark=""):
             return {"status": Status.CLOSED, "closed_at": timezone.now()}
         return {}
 
-    return _transition(
-        case, actor, "callback", None, allowed=STATES["callback"], permission="callback_case",
+    with transaction.atomic():
+        case = _transition(
+            case, actor, "callback", None, allowed=STATES["callback"], permission="callback_case",
         reason=_("回访 %(score)s 分") % {"score": score}, text=remark, visible_to_owner=False,
-        changes=changes, data={"reached": True, "score": score, "reopened": low},
-        clock_event=("reopen", {}) if low else ("callback", {"done": True}),
-    )
+            changes=changes, data={"reached": True, "score": score, "reopened": low},
+            clock_event=("reopen", {}) if low else ("callback", {"done": True}),
+        )
+        if low:
+            _tell_quality(case, case.last_event,
+                          _("回访满意度 %(score)s 分，已重开并升级。%(remark)s") % {"score": score, "remark": remark})
+        return case
 
 
 def close(case, who, note=""):
@@ -683,7 +694,38 @@ def _flag_repeat(case, actor, when):
            text=_("%(days)s 天内同一房号同一分类已有工单 %(number)s，已标记为重复报修并升级。")
            % {"days": days, "number": earlier.number},
            data={"repeat_of": earlier.pk, "days": days}, when=when)
+    _tell_quality(case, None, _("重复报修：%(days)s 天内同一房号同一分类已有工单 %(number)s") % {"days": days, "number": earlier.number})
     return earlier
+
+
+QUALITY_MANAGERS = "质量经理"  # the group created by migration 0005_roles
+
+
+def quality_managers(project_id):
+    """Active members of the quality managers' group who serve ``project_id``."""
+    return list(
+        get_user_model().objects.filter(groups__name=QUALITY_MANAGERS, is_active=True)
+        .filter(Q(staff_profile__all_projects=True) | Q(staff_profile__projects=project_id)).distinct()
+    )
+
+
+def _tell_quality(case, event, text):
+    """The seeds send a rejected sign-off, a low call-back score and a repeat repair to the
+    quality manager: an outbox message (in-admin and email) under a key of its own, written in
+    the verb's transaction. Falls back to the supervisor chain's second level when the project
+    has no quality manager."""
+    from notifications.services import send
+
+    recipients = quality_managers(case.project_id) or clocks.escalation_recipients(case, 2)
+    if not recipients:
+        return
+    suffix = event.pk if event is not None else "repeat"
+    subject = _("工单 %(number)s 已升级至质量经理") % {"number": case.number}
+    body = _("%(text)s\n项目：%(project)s；报事人：%(reporter)s。\n%(description)s") % {
+        "text": text, "project": case.project.name, "reporter": case.reporter_name,
+        "description": case.description[:200]}
+    send(f"case:{case.pk}:quality:{suffix}", recipients, "generic", {"subject": subject, "body": body},
+         url=f"/admin/snippets/cases/case/inspect/{case.pk}/")
 
 
 REPEAT_WINDOW_DAYS = 90

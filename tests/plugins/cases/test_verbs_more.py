@@ -104,3 +104,51 @@ def test_a_cancelled_case_does_not_make_a_repeat(new_case, agent, db):
     with time_machine.travel(T0 + dt.timedelta(days=3), tick=False):
         assert new_case(category=category).repeat_of is None
     assert Case.objects.count() == 2 and timezone.now()
+
+
+@pytest.fixture
+def quality_manager(project):
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import staff_with_perms
+
+    user = staff_with_perms("cases.view_case", projects=[project], username="qm", )
+    user.groups.add(Group.objects.get(name="质量经理"))
+    return user
+
+
+def quality_messages():
+    from notifications.models import Message
+
+    return Message.objects.filter(key__contains=":quality:")
+
+
+def test_a_rejected_sign_off_and_a_low_score_reach_the_quality_manager(new_case, agent, quality_manager):
+    case = new_case()
+    services.dispatch(case, agent, assignee=agent)
+    services.complete(case, agent, "已修")
+    services.sign_off(case, agent, accepted=False, reason="墙面还有水渍")
+    assert {m.user for m in quality_messages()} == {quality_manager}
+    assert "墙面还有水渍" in quality_messages().first().body
+    services.complete(case, agent, "再次修复")
+    services.sign_off(case, agent, accepted=True)
+    services.callback(case, agent, reached=True, score=2, remark="态度差")
+    assert quality_messages().values("key").distinct().count() == 2
+
+
+def test_a_repeat_repair_reaches_the_quality_manager_once(new_case, quality_manager, db):
+    category = leak(db)
+    with time_machine.travel(T0, tick=False):
+        new_case(category=category)
+    with time_machine.travel(T0 + dt.timedelta(days=5), tick=False):
+        repeat = new_case(category=category)
+    [message] = quality_messages().filter(channel="admin")
+    assert message.key == f"case:{repeat.pk}:quality:repeat" and "重复报修" in message.body
+
+
+def test_without_a_quality_manager_nobody_else_is_spammed(new_case, agent, db):
+    category = leak(db)
+    with time_machine.travel(T0, tick=False):
+        new_case(category=category)
+        new_case(category=category)
+    assert not quality_messages().exists()  # the agent has no supervisor: nobody to tell
