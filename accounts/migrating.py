@@ -9,10 +9,14 @@ from django.contrib.contenttypes.management import create_contenttypes
 def ensure_permissions(apps, labels):
     for label in labels:
         config = apps.get_app_config(label)
-        config.models_module = True
-        create_contenttypes(config, verbosity=0, apps=apps)
-        create_permissions(config, verbosity=0, apps=apps)
-        config.models_module = None
+        # create_* skip an app without a models module; restore it after, in case ``apps`` is
+        # the real registry (a test calling the migration's function).
+        previous, config.models_module = getattr(config, "models_module", None), True
+        try:
+            create_contenttypes(config, verbosity=0, apps=apps)
+            create_permissions(config, verbosity=0, apps=apps)
+        finally:
+            config.models_module = previous
 
 
 def perm(apps, app_label, codename):

@@ -75,6 +75,23 @@ def words(text):
     return out
 
 
+def script_pieces(text):
+    """The runs of letters and digits of ``text``, each cut where CJK meets other letters or
+    digits: "Leak at 3号楼" -> ["Leak", "at", "3", "号楼"]. Databases' tokenizers keep "3号楼"
+    whole, so a column meant for them stores the pieces apart."""
+    return [part for token in _TOKEN_RE.findall(text) for part in _MIXED_RE.findall(token)]
+
+
+def is_cjk(piece):
+    """Whether ``piece`` (one of ``script_pieces``) is Chinese characters."""
+    return bool(_CJK_CHAR_RE.match(piece))
+
+
+def bigrams(run):
+    """Each pair of adjacent characters of ``run``: "卫生间" -> ["卫生", "生间"]."""
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
 def _grams(text):
     """Every CJK character and every pair of adjacent CJK characters of ``text``."""
     for run in _CJK_RUN_RE.findall(text):

@@ -25,9 +25,12 @@ class CasesPlugin(PortalPlugin):
         seed_cases(stdout=stdout)
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from estates import scope
         from plugins.signals import form_submitted
 
+        from . import checks  # noqa: F401  (registers the system check cases.W001)
         from .models import Case, CaseAttachment, Compensation, DepositCharge
         from .signals import open_case_from_submission
 
@@ -35,3 +38,7 @@ class CasesPlugin(PortalPlugin):
         for model in (CaseAttachment, Compensation, DepositCharge):
             scope.register(model, "case__project")
         form_submitted.connect(open_case_from_submission, dispatch_uid="cases.open_case_from_submission")
+        # On SQLite a later migration that rebuilds cases_case drops the search triggers.
+        from . import search
+
+        post_migrate.connect(search.repair_after_migrate, sender=self, dispatch_uid="cases.search_repair")

@@ -6,8 +6,9 @@ index entries, all queues in one query, so the menu costs the same at 1,000 case
 1,000,000 ("999+").
 
 ``search_cases`` serves the list's search box and the case chooser: numbers and mobiles by
-indexed prefix, unit labels by indexed prefix, anything else by substring on the description
-(a table scan at scale: ARCHITECTURE.md decision 11 wants a segmented search column).
+indexed prefix, unit labels by indexed prefix, anything else through the segmented search column
+of the description (plugins/cases/search.py: GIN on PostgreSQL, FTS5 on SQLite; ARCHITECTURE.md
+decision 11) or the exact reporter name.
 """
 
 import datetime as dt
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from estates import scope
 from estates.normalize import clean_text
 
+from . import search as case_search
 from .models import Case, Status
 from .models.choices import OPEN_STATUSES
 
@@ -161,8 +163,8 @@ def _mobile_fragment(text):
 
 
 def search_cases(queryset, query):
-    """Number prefix, reporter mobile prefix, unit label prefix (all indexed), or a substring
-    of the description."""
+    """Number prefix, reporter mobile prefix, unit label prefix, or the words of the description
+    (plugins/cases/search.py) or the reporter's exact name: all served by indexes."""
     text = clean_text(query)
     if not text:
         return queryset
@@ -179,4 +181,6 @@ def search_cases(queryset, query):
         elif mobile:
             condition |= Q(reporter_mobile__startswith=mobile)
         return queryset.filter(condition)
-    return queryset.filter(Q(description__icontains=text) | Q(reporter_name=text))
+    condition = Q(reporter_name=text)
+    words = case_search.condition(text, using=queryset.db)
+    return queryset.filter(condition if words is None else words | condition)

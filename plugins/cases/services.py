@@ -39,6 +39,8 @@ from .models import (
     Status,
 )
 from .numbering import next_number
+from .search import words_for
+from . import routing
 
 MAX_DESCRIPTION = 2000
 MAX_TEXT = 2000
@@ -205,6 +207,7 @@ VERB_NAMES = {  # what the timeline and messages call each verb
     "compensation": gettext_lazy("申请赔付"),
     "compensation_decision": gettext_lazy("审批赔付"),
     "deposit_charge": gettext_lazy("质保金扣款"),
+    "import": gettext_lazy("导入"),
 }
 
 OPEN = {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}
@@ -302,12 +305,13 @@ def register(who, *, kind, channel, project, reporter_name, reporter_mobile, des
             complaint_grade=complaint_grade if kind == Kind.COMPLAINT else "",
             project=project, building=building, unit=unit, owner=owner,
             reporter_name=reporter_name, reporter_mobile=reporter_mobile, description=description,
-            source=source, registered_at=when, registered_by=actor.user,
+            search_words=words_for(description), source=source, registered_at=when, registered_by=actor.user,
         )
         _save(case, actor, str(VERB_NAMES["register"]))
         clocks.on_event(case, "register", when)
         _event(case, actor, "register", text=description, visible_to_owner=True, when=when)
         _flag_repeat(case, actor, when)
+        routing.route(case, actor, when)
     return case
 
 

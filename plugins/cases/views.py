@@ -48,6 +48,7 @@ from .forms import (
     ThirdPartyForm,
 )
 from .models import Case, CaseAttachment, PauseReason
+from .replies import REPLY_VERBS, replies_for
 
 # --- The verbs the case page offers ---------------------------------------------------------------
 
@@ -394,6 +395,7 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
     def get_context_data(self, bound_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         other = self.other_cases()
+        verb_forms = self.verb_forms(bound_form)
         context.update(
             case=self.object,
             header=self.header_fields(),
@@ -405,14 +407,19 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
                 for other_case in other[:OTHER_CASES_LIMIT]
             ],
             more_other_cases=len(other) > OTHER_CASES_LIMIT,
-            verb_forms=self.verb_forms(bound_form),
+            verb_forms=verb_forms,
             attachments=[
                 {"attachment": item, "url": reverse(self.attachment_url_name, args=(item.pk,))}
                 for item in self.object.attachments.order_by("created_at", "pk")
             ],
             compensations=pending_compensations(self.object),
+            # One query, only when a form that takes a standard reply is on offer.
+            standard_replies=replies_for(self.object) if any(
+                item["verb"].name in REPLY_VERBS for item in verb_forms) else [],
+            standard_reply_verbs=REPLY_VERBS,
+            # Charges exist only once the work went to a third party: no query before that.
             deposit_charges=list(self.object.deposit_charges.select_related("contractor", "recorded_by")
-                                 .order_by("recorded_at", "pk")),
+                                 .order_by("recorded_at", "pk")) if self.object.original_contractor_id else [],
         )
         return context
 

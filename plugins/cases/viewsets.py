@@ -23,6 +23,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
+from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry, register_permission_policy
 from wagtail.snippets.views import snippets as snippet_views
@@ -34,6 +35,8 @@ from estates.normalize import mask_mobile
 from estates.viewsets import ScopedSnippetViewSet, local_naive
 from home.viewsets import csv_safe
 
+from .admin_rules import RoutingRuleViewSet, StandardReplyViewSet
+from .admin_sla import SLAPolicyViewSet
 from .admin_money import CompensationViewSet, DepositChargeViewSet
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
 from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
@@ -250,8 +253,18 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
 
     @cached_property
     def columns(self):
-        # No bulk actions apply to cases (they change only through the verbs).
-        return [column for column in super().columns if not isinstance(column, BulkActionsCheckboxColumn)]
+        # The one bulk action, 批量派单 (bulk_actions.py), is for staff who may dispatch.
+        columns = super().columns
+        if self.request.user.has_perm("cases.dispatch_case"):
+            return columns
+        return [column for column in columns if not isinstance(column, BulkActionsCheckboxColumn)]
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.request.user.has_perm("cases.add_case"):
+            buttons.append(HeaderButton(gettext("导入"), url=reverse("cases_import"), icon_name="upload"))
+        return buttons
 
     @cached_property
     def queue(self):
@@ -506,8 +519,8 @@ class WorkCalendarDayViewSet(SnippetViewSet):
 class CaseDeskViewSetGroup(SnippetViewSetGroup):
     """客服工单: the queues, the full list, then the rules staff managers keep."""
 
-    items = (CaseViewSet, CategoryViewSet, WorkCalendarViewSet, WorkCalendarDayViewSet, DepositChargeViewSet,
-             CompensationViewSet)
+    items = (CaseViewSet, CategoryViewSet, RoutingRuleViewSet, StandardReplyViewSet, SLAPolicyViewSet,
+             WorkCalendarViewSet, WorkCalendarDayViewSet, DepositChargeViewSet, CompensationViewSet)
     menu_icon = "clipboard-list"
     menu_label = _("客服工单")
     menu_name = "cases"

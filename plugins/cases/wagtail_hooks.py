@@ -6,6 +6,8 @@ from wagtail.snippets.models import register_snippet
 
 from estates.search import SEARCHERS
 
+from . import admin_hooks  # noqa: F401  (historic-case import pages, holiday-data panel)
+from . import bulk_actions  # noqa: F401  (批量派单; bulk delete within scope)
 from .admin_money import scorecard_urls
 from .models import Case
 from .queues import search_cases

@@ -49,7 +49,8 @@ ROLES = {
             "view_routingrule", "add_routingrule", "change_routingrule", "delete_routingrule",
             "add_standardreply", "change_standardreply",
             "view_slapolicy", "add_slapolicy", "change_slapolicy",
-            "view_workcalendar", "change_workcalendar",
+            "view_workcalendar", "add_workcalendar", "change_workcalendar",
+            "view_workcalendarday", "add_workcalendarday", "change_workcalendarday",
         )
     ],
 }
@@ -59,9 +60,11 @@ def create_roles(apps, schema_editor):
     ensure_permissions(apps, ("wagtailadmin", "estates", "cases"))
     Group = apps.get_model("auth", "Group")
     access_admin = perm(apps, "wagtailadmin", "access_admin")
-    for name, permissions in ROLES.items():
-        group, created = Group.objects.get_or_create(name=name)
-        if created:
+    # Only on a database that has none of the roles yet: a group an administrator deleted or
+    # renamed is not brought back.
+    if not Group.objects.filter(name__in=ROLES).exists():
+        for name, permissions in ROLES.items():
+            group = Group.objects.create(name=name)
             group.permissions.add(access_admin, *(perm(apps, *pair) for pair in permissions))
 
     # Standard replies go live through the same review as the portal's approved answers.
