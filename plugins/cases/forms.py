@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -15,7 +14,7 @@ from wagtail.admin.widgets import AdminTimeInput
 from wagtail.snippets.widgets import AdminSnippetChooser
 
 from estates import scope
-from estates.models import Building, Contractor, Department, Owner, Project, StaffProfile, Unit
+from estates.models import Building, Contractor, Department, Owner, Project, Unit
 from estates.normalize import MobileFormField
 
 from .models import (
@@ -126,21 +125,10 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 def assignable_staff(project):
     """Active staff who may handle cases and serve ``project``: a few per project, never every
-    user. Superusers included (they serve all projects)."""
-    User = get_user_model()
-    handle = Permission.objects.filter(codename="handle_case", content_type__app_label="cases")
-    via_group = User.groups.through.objects.filter(
-        user_id=OuterRef("pk"), group__permissions__in=handle
-    )
-    direct = User.user_permissions.through.objects.filter(user_id=OuterRef("pk"), permission__in=handle)
-    serves = StaffProfile.objects.filter(user_id=OuterRef("pk")).filter(
-        Q(all_projects=True) | Q(projects=project)
-    )
-    return (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(Q(is_superuser=True) | ((Exists(via_group) | Exists(direct)) & Exists(serves)))
-        .order_by("username")
-    )
+    user. Superusers included (they serve all projects). The same people routing rules pick."""
+    from .routing import eligible_staff
+
+    return eligible_staff([project]).order_by("username")
 
 
 def dispatch_options(case):
