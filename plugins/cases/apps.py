@@ -22,7 +22,7 @@ class CasesPlugin(PortalPlugin):
     def seed_demo(self, size="small", stdout=None):
         from .demo import seed_cases
 
-        seed_cases(stdout=stdout)
+        seed_cases(stdout=stdout, size=size)
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -2,6 +2,9 @@
 and driven through the real verbs, so their timelines and history are what staff would see.
 
 Idempotent: each demo case carries ``source = "demo:<n>"``; a second run adds nothing.
+
+``size="large"`` adds, after these, the large demo's 1,000,000 cases (plugins/cases/demo_large.py;
+``ANJU_DEMO_CASES`` sets another count).
 """
 
 import datetime as dt
@@ -42,7 +45,18 @@ STORIES = [
 ]
 
 
-def seed_cases(stdout=None):
+def seed_cases(stdout=None, size="small"):
+    """The demo cases; for ``size="large"`` the large demo's cases too. Returns how many story
+    cases were added."""
+    made = seed_stories(stdout=stdout)
+    if size == "large":
+        from .demo_large import seed_large
+
+        seed_large(stdout=stdout)
+    return made
+
+
+def seed_stories(stdout=None):
     if Case.objects.filter(source__startswith="demo:").exists():
         return 0
     projects = list(Project.objects.filter(units__isnull=False).distinct().order_by("code")[:2])
