@@ -62,7 +62,6 @@ import resource
 import secrets
 import shutil
 import sqlite3
-import statistics
 import sys
 import threading
 import time
@@ -532,7 +531,8 @@ def register_entries(database, settings, phases, verified, expected):
     think = (f"每次提交后停 {settings.think_ms[0]}–{settings.think_ms[1]} ms" if settings.think_ms[1]
              else "不停顿（闭环满负荷）")
     params = (f"{settings.clients} 个并发客户端 × {settings.registrations} 次，{think}；gunicorn 2 个 "
-              f"{settings.worker_class} worker" + (f"×{settings.threads} 线程" if settings.worker_class == "gthread" else ""))
+              f"{settings.worker_class} worker"
+              + (f"×{settings.threads} 线程" if settings.worker_class == "gthread" else ""))
     hello = [phases[name].ms(99) for name in ("hello_before", "hello_after")]
     out = [
         result(f"cases.{database}.register.p99_ms", p99, "ms", TARGET_REGISTER_P99_MS,

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from estates import scope
+from estates.models import Unit
 from estates.normalize import clean_text
 
 from . import search as case_search
@@ -76,7 +77,9 @@ def _breached(user):
     one recorded as breached and still running (paused after the breach)."""
     now = timezone.now()
     clocks = _running_clocks().filter(Q(paused_since__isnull=True, due_at__lt=now) | Q(breached_at__isnull=False))
-    return Q(pk__in=clocks.values("case_id"))
+    # EXISTS, not IN: many cases are late at scale, and IN would build the whole set before
+    # the list's LIMIT (or the menu's capped count) could stop early.
+    return Q(Exists(clocks.filter(case_id=OuterRef("pk"))))
 
 
 def _due_soon(user):
@@ -148,6 +151,8 @@ DIGITS_RE = re.compile(r"^[\d\s+\-()]+$")
 SEPARATORS_RE = re.compile(r"[\s\-()]")
 #: A mobile prefix needs this many digits; fewer would match most of the table.
 MOBILE_MIN_DIGITS = 4
+#: At most this many units match a label prefix ("3" matches every unit of every building 3).
+UNIT_MATCHES = 500
 
 
 def _mobile_fragment(text):
@@ -174,11 +179,15 @@ def search_cases(queryset, query):
             return queryset.filter(number=number)
         return queryset.filter(number__startswith=number)
     if DIGITS_RE.match(text):
-        condition = Q(unit__label__startswith=re.sub(r"\s+", "", text))
         mobile = _mobile_fragment(text)
         if len(mobile) == 11:
-            condition |= Q(reporter_mobile=mobile)
-        elif mobile:
+            # A whole mobile number is never a unit label: one indexed equality.
+            return queryset.filter(reporter_mobile=mobile)
+        # Units by label prefix as a subquery (not a join), so both sides of the OR are served
+        # by an index on cases_case (unit, reporter_mobile) instead of scanning the join.
+        units = Unit.objects.filter(label__startswith=re.sub(r"\s+", "", text)).values("pk")[:UNIT_MATCHES]
+        condition = Q(unit_id__in=units)
+        if mobile:
             condition |= Q(reporter_mobile__startswith=mobile)
         return queryset.filter(condition)
     condition = Q(reporter_name=text)

@@ -94,7 +94,8 @@ def _statuses_follow_the_dates_and_the_timeline(seeded):
             assert case.closed_at is None
         if case.status == Status.PAUSED:
             assert case.pause_reason and case.paused_from
-        if case.status in (Status.COMPLETED, Status.SIGNED_OFF) or (case.status == Status.CLOSED and case.kind == "repair"):
+        repaired = case.status == Status.CLOSED and case.kind == "repair"
+        if case.status in (Status.COMPLETED, Status.SIGNED_OFF) or repaired:
             assert case.completed_at is not None
         if case.unit_id:
             assert case.unit.project_id == case.project_id and case.building_id == case.unit.building_id
@@ -283,6 +284,19 @@ def test_the_large_hook_adds_the_stories_and_the_count_from_the_environment(regi
     assert Case.objects.count() == len(demo.STORIES) + 400
     # The stories' numbers and the bulk numbers share the counters without a clash.
     assert Case.objects.values("number").distinct().count() == Case.objects.count()
+
+
+def test_seed_demo_size_large_runs_the_generator_once(db, monkeypatch):
+    monkeypatch.setenv(demo_large.COUNT_ENV, "300")
+    call_command("seed_demo", "--size", "large", "--units", "300", "--verbosity", "0")
+    assert Case.objects.filter(source__startswith=demo_large.SOURCE_PREFIX).count() == 300
+    assert Case.objects.filter(source__startswith="demo:").count() == len(demo.STORIES)
+    call_command("seed_demo", "--size", "large", "--units", "300", "--verbosity", "0")
+    assert Case.objects.count() == 300 + len(demo.STORIES)
+    # The small demo stays as it was: no bulk cases.
+    Case.objects.filter(source__startswith=demo_large.SOURCE_PREFIX).delete()
+    call_command("seed_demo", "--units", "300", "--verbosity", "0")
+    assert not Case.objects.filter(source__startswith=demo_large.SOURCE_PREFIX).exists()
 
 
 def test_case_count_reads_the_environment(monkeypatch):
