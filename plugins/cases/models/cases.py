@@ -117,6 +117,10 @@ class Case(models.Model):
             # An exact reporter name is the alternative of a text search (queues.search_cases);
             # without it PostgreSQL answers "text OR name" with a table scan.
             models.Index(fields=["reporter_name"], name="case_reporter_name"),
+            # The list filtered by one of these, newest first, reads the page from the index.
+            models.Index(fields=["category", "registered_at"], name="case_category_time"),
+            models.Index(fields=["kind", "registered_at"], name="case_kind_time"),
+            models.Index(fields=["contractor", "registered_at"], name="case_contractor_time"),
         ]
 
     def __str__(self):
