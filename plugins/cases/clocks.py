@@ -508,8 +508,13 @@ def _take_steps(clocks, now, result):
     CaseClock.objects.bulk_update(
         clocks, ["reminded_at", "breached_at", "escalation_level", "escalated_at", "sweep_at"])
     CaseEvent.objects.bulk_create(events)
-    if raised:
-        Case.objects.bulk_update(list(raised.values()), ["escalation_level"])
+    # One UPDATE per level (at most three), not bulk_update's CASE of one branch per case,
+    # which dominated the sweep's SQL time at 5,000 due clocks.
+    levels = {}
+    for case in raised.values():
+        levels.setdefault(case.escalation_level, []).append(case.pk)
+    for level, pks in levels.items():
+        Case.objects.filter(pk__in=pks).update(escalation_level=level)
     if history:
         Case.history.bulk_history_create(history, update=True, default_date=now)
     notify(notices)
