@@ -189,6 +189,9 @@ HEADER_FIELDS = (
     "source", "registered_at", "registered_by", "dispatched_at", "completed_at", "closed_at",
 )
 
+#: How many of the latest timeline events the case page shows before "show all".
+TIMELINE_SHOWN = 50
+
 #: How many of the unit's other cases the page lists.
 OTHER_CASES_LIMIT = 20
 
@@ -334,15 +337,24 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
         return rows
 
     def timeline(self):
-        events = self.object.events.select_related("actor_user").order_by("created_at", "pk")
-        return [
-            {
+        """The latest TIMELINE_SHOWN events, oldest first (all with ?timeline=all): a case
+        chased for months keeps its page fast; the full record is one click away."""
+        events = self.object.events.select_related("actor_user").order_by("-created_at", "-pk")
+        if self.request.GET.get("timeline") != "all":
+            events = events[: TIMELINE_SHOWN + 1]
+        events = list(events)
+        self.timeline_cut = self.request.GET.get("timeline") != "all" and len(events) > TIMELINE_SHOWN
+        names = {}  # the verbs' labels, translated once per request
+        rows = []
+        for event in reversed(events[:TIMELINE_SHOWN] if self.timeline_cut else events):
+            if event.verb not in names:
+                names[event.verb] = str(services.VERB_NAMES.get(event.verb, event.verb))
+            rows.append({
                 "event": event,
-                "verb": services.VERB_NAMES.get(event.verb, event.verb),
+                "verb": names[event.verb],
                 "actor": event.actor_name or (event.actor_user and event.actor_user.get_username()) or "",
-            }
-            for event in events
-        ]
+            })
+        return rows
 
     def clocks(self):
         """The case's SLA clocks with their state and the wall-clock time left (None when the
@@ -400,6 +412,7 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
             case=self.object,
             header=self.header_fields(),
             timeline=self.timeline(),
+            timeline_cut=getattr(self, "timeline_cut", False),
             history=CaseHistory(self.object).entries(),
             clocks=self.clocks(),
             other_cases=[

@@ -790,10 +790,11 @@ def test_case_page_query_count_is_bounded(client, agent, new_case, unit, events,
     client.force_login(agent)
     with django_assert_max_num_queries(20):
         response = client.get(case_url(case))
-    assert len(response.context["timeline"]) == case.events.count()
+    assert len(response.context["timeline"]) == min(case.events.count(), 50)
     assert len(response.context["other_cases"]) == 20 and response.context["more_other_cases"]
     with django_assert_max_num_queries(20):
-        client.get(case_url(case))
+        response = client.get(case_url(case), {"timeline": "all"})
+    assert len(response.context["timeline"]) == case.events.count()
 
 
 # --- Categories and calendars ------------------------------------------------------------------
@@ -909,3 +910,16 @@ def test_group_editor_offers_no_change_or_delete_for_cases(db):
     }
     assert "change_case" not in codenames and "delete_case" not in codenames
     assert {"add_case", "view_case", "handle_case", "dispatch_case", "close_case"} <= codenames
+
+
+def test_a_long_timeline_shows_the_latest_events_and_all_on_request(client, agent, new_case):
+    case = new_case()
+    for n in range(60):
+        services.add_note(case, agent, f"第{n:02d}条备注")
+    client.force_login(agent)
+    response = client.get(case_url(case))
+    shown = [row["event"].text for row in response.context["timeline"]]
+    assert len(shown) == 50 and shown[0] == "第10条备注" and shown[-1] == "第59条备注"
+    assert "?timeline=all" in response.content.decode()
+    response = client.get(case_url(case), {"timeline": "all"})
+    assert len(response.context["timeline"]) == 61 and not response.context["timeline_cut"]
