@@ -623,20 +623,27 @@ def _files_stored():
         raise
 
 
-def _attach(case, actor, checked, purpose, visible_to_owner, names, text="", source=""):
+def _attach(case, actor, checked, purpose, visible_to_owner, names, text=""):
     """Store ``checked`` files on the locked ``case`` inside the caller's transaction, adding
-    each stored name to ``names`` (see _files_stored); one timeline event lists them."""
-    attachments = []
+    each stored name to ``names`` (see _files_stored)."""
+    rows = []
     for item in checked:
         names.append(files.store(item))
-        attachments.append(CaseAttachment(
-            case=case, file=names[-1], name=item.name[:120], content_type=item.content_type, size=item.size,
-            purpose=purpose, visible_to_owner=visible_to_owner, actor_type=actor.type,
-            actor_user=actor.user, actor_name=actor.name, source=source,
-        ))
-    CaseAttachment.objects.bulk_create(attachments)
+        rows.append((names[-1], item.name, item.content_type, item.size, ""))
+    return _record_files(case, actor, rows, purpose, visible_to_owner, text)
+
+
+def _record_files(case, actor, rows, purpose, visible_to_owner, text=""):
+    """The CaseAttachment rows for stored files — ``rows`` are (stored name, display name,
+    content type, size, source) — and one timeline event listing them."""
+    attachments = CaseAttachment.objects.bulk_create([
+        CaseAttachment(case=case, file=stored, name=name[:120], content_type=content_type, size=size,
+                       purpose=purpose, visible_to_owner=visible_to_owner, actor_type=actor.type,
+                       actor_user=actor.user, actor_name=actor.name, source=source)
+        for stored, name, content_type, size, source in rows
+    ])
     _event(case, actor, "attach", type=CaseEvent.Type.FILE,
-           text=text or "、".join(item.name for item in checked), visible_to_owner=visible_to_owner,
+           text=text or "、".join(attachment.name for attachment in attachments), visible_to_owner=visible_to_owner,
            data={"attachments": [attachment.pk for attachment in attachments], "purpose": purpose})
     return attachments
 
@@ -650,7 +657,7 @@ def copy_files(case, who, items, *, purpose=CaseAttachment.Purpose.REPORT, visib
         case = _locked(case, actor)
         done = set(case.attachments.exclude(source="").values_list("source", flat=True))
         storage = files.private_storage()
-        attachments = []
+        rows = []
         for source, stored_name, name, content_type in items:
             if source in done:
                 continue
@@ -659,17 +666,8 @@ def copy_files(case, who, items, *, purpose=CaseAttachment.Purpose.REPORT, visib
             extension = stored_name.rsplit(".", 1)[-1] if "." in stored_name else "bin"
             names.append(storage.save(f"cases/{timezone.localdate():%Y/%m}/{uuid4().hex}.{extension}",
                                       files.ContentFile(content)))
-            attachments.append(CaseAttachment(
-                case=case, file=names[-1], name=(name or stored_name.rsplit("/", 1)[-1])[:120],
-                content_type=content_type, size=len(content), purpose=purpose, visible_to_owner=visible_to_owner,
-                actor_type=actor.type, actor_user=actor.user, actor_name=actor.name, source=source,
-            ))
-        if attachments:
-            CaseAttachment.objects.bulk_create(attachments)
-            _event(case, actor, "attach", type=CaseEvent.Type.FILE,
-                   text="、".join(attachment.name for attachment in attachments), visible_to_owner=visible_to_owner,
-                   data={"attachments": [attachment.pk for attachment in attachments], "purpose": purpose})
-        return attachments
+            rows.append((names[-1], name or stored_name.rsplit("/", 1)[-1], content_type, len(content), source))
+        return _record_files(case, actor, rows, purpose, visible_to_owner) if rows else []
 
 
 # --- Repeat repairs -------------------------------------------------------------------------------
