@@ -56,6 +56,11 @@ def _jieba():
     return _tokenizer
 
 
+def warm_up():
+    """Load the dictionary now rather than on the first text segmented (config/startup.py)."""
+    _jieba()
+
+
 def normalize(text):
     """NFKC, control characters (NUL included: PostgreSQL refuses it) as spaces, spaces collapsed."""
     text = unicodedata.normalize("NFKC", str(text or ""))

@@ -29,6 +29,16 @@ def chinese_first():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty (per-process) cache: the database is rolled back between
+    tests but the cache is not, and ids are reused, so a count cached for user 3 in one test
+    would otherwise show in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def admin_user(db):
     return factories.UserFactory(username="admin", is_staff=True, is_superuser=True)

@@ -17,6 +17,9 @@ class CasesPlugin(PortalPlugin):
         "NUMBER_PREFIXES": {"repair": "BX", "complaint": "TS", "enquiry": "ZX"},
         # Clocks the sweep handles per transaction (manage.py sweep_cases).
         "SWEEP_BATCH_SIZE": 500,
+        # Seconds the admin menu may show a user's queue counts before counting again; any saved
+        # case makes them stale at once (plugins/cases/queues.py). 0 counts on every page.
+        "QUEUE_COUNT_SECONDS": 30,
     }
 
     def seed_demo(self, size="small", stdout=None):
@@ -25,19 +28,20 @@ class CasesPlugin(PortalPlugin):
         seed_cases(stdout=stdout, size=size)
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, post_save
 
         from estates import scope
         from plugins.signals import form_submitted
 
         from . import checks  # noqa: F401  (registers the system check cases.W001)
         from .models import Case, CaseAttachment, Compensation, DepositCharge
-        from .signals import open_case_from_submission
+        from .signals import case_saved, open_case_from_submission
 
         scope.register(Case, "project")
         for model in (CaseAttachment, Compensation, DepositCharge):
             scope.register(model, "case__project")
         form_submitted.connect(open_case_from_submission, dispatch_uid="cases.open_case_from_submission")
+        post_save.connect(case_saved, sender=Case, dispatch_uid="cases.case_saved")
         # On SQLite a later migration that rebuilds cases_case drops the search triggers.
         from . import search
 

@@ -4,6 +4,12 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .models import Case
+from .queues import cases_changed
+
+
+def case_saved(sender, **kwargs):
+    """Any saved case may move between queues: the menu's cached counts are stale."""
+    cases_changed()
 
 
 def open_case_from_submission(sender, submission, kind, unit, **kwargs):

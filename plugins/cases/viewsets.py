@@ -41,7 +41,7 @@ from .admin_sla import SLAPolicyViewSet
 from .admin_money import CompensationViewSet, DepositChargeViewSet
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
 from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
-from .queues import QUEUES, queue_choices, queue_counts, queue_menu_label
+from .queues import QUEUES, menu_counts, queue_choices, queue_menu_label
 from .views import CaseAttachmentView, CaseInspectView, CaseVerbView, RegisterCaseView
 
 # --- Permissions -------------------------------------------------------------------------------
@@ -394,7 +394,8 @@ class CaseViewSet(ScopedSnippetViewSet):
 
 
 class QueueMenuItem(MenuItem):
-    """A queue with its count. All queues are counted in one bounded query per request."""
+    """A queue with its count. All queues are counted in one bounded query, cached per user
+    (queues.menu_counts)."""
 
     def __init__(self, queue, url, order):
         super().__init__(queue.label, url, name=f"cases-{queue.slug}", icon_name=queue.icon, order=order)
@@ -406,7 +407,7 @@ class QueueMenuItem(MenuItem):
     def render_component(self, request):
         counts = getattr(request, "_case_queue_counts", None)
         if counts is None:
-            counts = request._case_queue_counts = queue_counts(request.user)
+            counts = request._case_queue_counts = menu_counts(request.user)
         return LinkMenuItemComponent(
             self.name, queue_menu_label(self.queue, counts.get(self.queue.slug, 0)), self.url,
             icon_name=self.icon_name, classname=self.classname, attrs=self.attrs,

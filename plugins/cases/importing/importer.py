@@ -29,6 +29,7 @@ from estates.models import Contractor, Department, Project, Unit
 from estates.normalize import clean_text
 
 from ..models import Case, CaseCounter, CaseEvent, Category, Channel, Kind, Priority, Status
+from ..queues import cases_changed
 from ..search import words_for
 from .numbers import NumberFormat
 from .schema import CASE_KIND, COLUMNS, MOMENTS, show_moment
@@ -343,6 +344,7 @@ class CaseImporter(SheetImporter):
             for event in events:
                 event["data"] = data.get_db_prep_save(event["data"], connection)
         bulk.create(CaseEvent, events)
+        cases_changed()  # bulk writes send no post_save
         _analyze(len(cases), (Case, Case.history.model, CaseEvent))
 
     def _number(self, ready):

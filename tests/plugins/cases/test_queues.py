@@ -6,12 +6,12 @@ import datetime as dt
 import pytest
 import time_machine
 
-from plugins.cases import queues
+from plugins.cases import queues, services
 from plugins.cases.models import Case, Status
 from plugins.cases.queues import QUEUES, queue_counts, queue_menu_label, search_cases
 from tests.conftest import staff_with_perms
 from tests.factories import BuildingFactory, DepartmentFactory, UnitFactory
-from tests.plugins.cases.test_admin import LIST_URL, advance, listed, numbers
+from tests.plugins.cases.test_admin import LIST_URL, advance, listed, numbers, sidebar_menu
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -175,3 +175,76 @@ def test_search_queries_use_indexed_lookups(findable):
     assert '"reporter_mobile" = ' in sql and "LIKE" not in sql.split("reporter_mobile")[1][:20]
     sql = str(search_cases(Case.objects.all(), "BX20261123-0001").query)
     assert '"number" = ' in sql
+
+
+# --- The menu's cached counts (queues.menu_counts) -----------------------------------------------
+
+
+def _unassigned_label(client):
+    desk = sidebar_menu(client.get("/admin/"))["客服工单"]
+    return next(label for label in desk if label.startswith("未派单"))
+
+
+def test_the_menu_counts_once_then_reads_the_cache(client, agent, new_case):
+    new_case()
+    client.force_login(agent)
+    assert _unassigned_label(client) == "未派单（1）"
+    # Moved behind the services' back (no saved case): the menu keeps what it counted.
+    Case.objects.update(status=Status.CLOSED)
+    assert _unassigned_label(client) == "未派单（1）"
+    assert queue_counts(agent)["unassigned"] == 0
+
+
+def test_a_saved_case_makes_the_counts_stale_at_once(client, agent, new_case):
+    case = new_case()
+    client.force_login(agent)
+    assert _unassigned_label(client) == "未派单（1）"
+    services.dispatch(case, agent, assignee=agent)
+    assert _unassigned_label(client) == "未派单（0）"
+    new_case()
+    assert _unassigned_label(client) == "未派单（1）"
+
+
+def test_the_counts_are_recounted_after_their_seconds(client, agent, new_case):
+    start = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    with time_machine.travel(start, tick=False) as traveller:
+        new_case()
+        client.force_login(agent)
+        assert _unassigned_label(client) == "未派单（1）"
+        Case.objects.update(status=Status.CLOSED)
+        traveller.shift(dt.timedelta(seconds=29))
+        assert _unassigned_label(client) == "未派单（1）"
+        traveller.shift(dt.timedelta(seconds=2))
+        assert _unassigned_label(client) == "未派单（0）"
+
+
+def test_each_user_has_their_own_counts(client, agent, colleague, new_case):
+    services.dispatch(new_case(), agent, assignee=agent)
+    client.force_login(agent)
+    desk = sidebar_menu(client.get("/admin/"))["客服工单"]
+    assert "我的工单（1）" in desk
+    client.force_login(colleague)
+    desk = sidebar_menu(client.get("/admin/"))["客服工单"]
+    assert "我的工单（0）" in desk
+
+
+def test_the_counts_are_made_stale_again_after_the_commit(agent, new_case, django_capture_on_commit_callbacks):
+    new_case()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        queues.cases_changed()
+    # A request between the change and its commit counts the rows it can see and caches them…
+    assert queues.menu_counts(agent)["unassigned"] == 1
+    Case.objects.update(status=Status.CLOSED)  # …then the commit makes other rows visible.
+    assert queues.menu_counts(agent)["unassigned"] == 1
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert queues.menu_counts(agent)["unassigned"] == 0
+
+
+def test_zero_seconds_counts_on_every_page(client, agent, new_case, settings):
+    settings.PLUGIN_SETTINGS = {"cases": {"QUEUE_COUNT_SECONDS": 0}}
+    new_case()
+    client.force_login(agent)
+    assert _unassigned_label(client) == "未派单（1）"
+    Case.objects.update(status=Status.CLOSED)
+    assert _unassigned_label(client) == "未派单（0）"
