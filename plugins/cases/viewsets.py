@@ -16,14 +16,13 @@ from django.db.models.functions import Cast, Coalesce, Concat, Length, LPad
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry, register_permission_policy
@@ -32,13 +31,13 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from estates import scope
 from estates.models import Building, Contractor, Department
-from estates.normalize import mask_mobile
 from estates.viewsets import ScopedSnippetViewSet, local_naive
 from home.viewsets import csv_safe
 
 from .admin_rules import RoutingRuleViewSet, StandardReplyViewSet
 from .admin_sla import SLAPolicyViewSet
 from .admin_money import CompensationViewSet, DepositChargeViewSet
+from .columns import CheckboxColumn, case_list_columns, person
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
 from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
 from .queues import QUEUES, menu_counts, queue_choices, queue_menu_label
@@ -202,14 +201,6 @@ class CaseFilterSet(WagtailFilterSet):
 # --- The case list -----------------------------------------------------------------------------
 
 
-def _reporter(case):
-    return f"{case.reporter_name} {mask_mobile(case.reporter_mobile)}"
-
-
-def _person(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
-
-
 def _name(obj):
     return str(obj) if obj is not None else ""
 
@@ -231,7 +222,7 @@ CASE_EXPORT = {
     "description": (_("问题描述"), lambda c: c.description),
     "department": (_("责任部门"), lambda c: _name(c.department)),
     "contractor": (_("施工单位"), lambda c: _name(c.contractor)),
-    "assignee": (_("处理人"), lambda c: _person(c.assignee)),
+    "assignee": (_("处理人"), lambda c: person(c.assignee)),
     "registered_at": (_("登记时间"), lambda c: local_naive(c.registered_at)),
     "dispatched_at": (_("派单时间"), lambda c: local_naive(c.dispatched_at)),
     "completed_at": (_("完工时间"), lambda c: local_naive(c.completed_at)),
@@ -267,11 +258,11 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
 
     @cached_property
     def columns(self):
+        columns = case_list_columns(self.inspect_url_name)
         # The one bulk action, 批量派单 (bulk_actions.py), is for staff who may dispatch.
-        columns = super().columns
         if self.request.user.has_perm("cases.dispatch_case"):
-            return columns
-        return [column for column in columns if not isinstance(column, BulkActionsCheckboxColumn)]
+            columns.insert(0, CheckboxColumn())
+        return columns
 
     @cached_property
     def header_buttons(self):
@@ -338,20 +329,6 @@ class CaseViewSet(ScopedSnippetViewSet):
     history_view_class = CaseHistoryView
     copy_view_enabled = False
     add_to_reference_index = False  # a million cases: no reference-index rows per save
-    list_display = [
-        "number",
-        "kind",
-        "category",
-        "priority",
-        "status",
-        "project",
-        "unit",
-        Column("reporter", label=_("报事人"), accessor=_reporter),
-        Column("assignee", label=_("处理人"), accessor=lambda c: _person(c.assignee),
-               sort_key="assignee__username"),
-        Column("registered_at", label=_("登记时间"),
-               accessor=lambda c: localtime(c.registered_at).strftime("%Y-%m-%d %H:%M"), sort_key="registered_at"),
-    ]
     list_per_page = PER_PAGE[0]
     filterset_class = CaseFilterSet
     search_fields = ["number", "reporter_mobile", "description"]  # served by queues.search_cases
