@@ -121,6 +121,9 @@ class Case(models.Model):
             models.Index(fields=["category", "registered_at"], name="case_category_time"),
             models.Index(fields=["kind", "registered_at"], name="case_kind_time"),
             models.Index(fields=["contractor", "registered_at"], name="case_contractor_time"),
+            # Staff limited to their projects see every list narrowed by project first.
+            models.Index(fields=["project", "registered_at"], name="case_project_time"),
+            models.Index(fields=["project", "category", "registered_at"], name="case_project_category"),
         ]
 
     def __str__(self):
