@@ -236,13 +236,24 @@ EXPORT_LIMIT = 20000
 
 class CappedPaginator(Paginator):
     """Counts at most ``CAP + 1`` matching cases: counting every one of a million rows behind a
-    broad filter costs more than the page itself, and nobody pages past 500 pages of 20."""
+    broad filter costs more than the page itself, and nobody pages past 500 pages of 20.
+    ``known_count``, when given, is that number found another way."""
 
     CAP = 10000
 
+    def __init__(self, *args, known_count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_count = known_count
+
     @cached_property
     def count(self):
+        if self.known_count is not None:
+            return self.known_count
         return self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+
+
+#: Parameters that neither narrow nor widen the list.
+NOT_FILTERS = {"queue", "per_page", "p", "ordering"}
 
 
 class CaseIndexView(ScopedSnippetViewSet.index_view_class):
@@ -277,6 +288,17 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
 
     def get_page_subtitle(self):
         return self.queue.label if self.queue else ""
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(queryset, per_page, known_count=self.queue_alone_count(), **kwargs)
+
+    def queue_alone_count(self):
+        """The queue's own count when nothing else narrows the list (see Queue.count_alone)."""
+        if self.queue is None or scope.project_ids_for(self.request.user) is not None:
+            return None
+        if any(value for key, value in self.request.GET.items() if key not in NOT_FILTERS):
+            return None
+        return self.queue.count_alone(self.request.user, CappedPaginator.CAP)
 
     @cached_property
     def add_item_label(self):

@@ -114,6 +114,39 @@ def test_breached_and_due_within_two_hours(new_case, agent):
 
 
 @needs_clocks
+def test_the_breached_queue_alone_is_counted_from_the_clocks(admin_client, agent, new_case):
+    # Unlimited staff with no other filter: the page count and the menu count read the running
+    # clocks (one case with two late clocks counts once); any filter counts through the cases.
+    now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plugins.cases.models import CaseClock
+
+    twice, once, complaint, on_time = new_case(), new_case(), new_case(kind="complaint"), new_case()
+    CaseClock.objects.all().delete()
+    clock_on(twice, now - dt.timedelta(minutes=5))
+    clock_on(twice, now - dt.timedelta(minutes=1), kind="contact")
+    clock_on(once, now - dt.timedelta(hours=1))
+    clock_on(complaint, now - dt.timedelta(hours=1))
+    clock_on(on_time, now + dt.timedelta(hours=1))
+    with time_machine.travel(now, tick=False):
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(LIST_URL, {"queue": "breached"})
+        assert listed(response) == numbers(twice, once, complaint)
+        assert response.context["paginator"].count == 3
+        counts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+        assert any('SELECT DISTINCT "cases_caseclock"."case_id"' in sql for sql in counts)
+        response = admin_client.get(LIST_URL, {"queue": "breached", "kind": "complaint"})
+        assert listed(response) == numbers(complaint) and response.context["paginator"].count == 1
+        response = admin_client.get(LIST_URL, {"queue": "breached", "kind": ""})
+        assert response.context["paginator"].count == 3
+        superuser = response.context["request"].user
+        assert queue_counts(superuser)["breached"] == 3
+        assert queue_counts(agent)["breached"] == 3  # limited to the project: through the cases
+
+
+@needs_clocks
 def test_the_case_page_shows_each_clock_with_the_time_left(admin_client, new_case):
     now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SH)
     case = new_case()
