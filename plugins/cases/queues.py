@@ -235,9 +235,10 @@ def _mobile_fragment(text):
     return ""
 
 
-def search_cases(queryset, query):
+def search_cases(queryset, query, scanning=False):
     """Number prefix, reporter mobile prefix, unit label prefix, or the words of the description
-    (plugins/cases/search.py) or the reporter's exact name: all served by indexes."""
+    (plugins/cases/search.py) or the reporter's exact name: all served by indexes. ``scanning``:
+    for a page of a list with many matches (see search.condition)."""
     text = clean_text(query)
     if not text:
         return queryset
@@ -259,5 +260,5 @@ def search_cases(queryset, query):
             condition |= Q(reporter_mobile__startswith=mobile)
         return queryset.filter(condition)
     condition = Q(reporter_name=text)
-    words = case_search.condition(text, using=queryset.db)
+    words = case_search.condition(text, using=queryset.db, scanning=scanning)
     return queryset.filter(condition if words is None else words | condition)

@@ -148,9 +148,15 @@ class _TextMatch(Func):
         return sql, (*column_params, *query_params)
 
 
-def condition(text, using=DEFAULT_DB_ALIAS):
+#: Above this many matching cases a page of the list reads best in the list's own order, testing
+#: each case against the matches (``scanning``); below it, by fetching the matches and sorting.
+MANY_MATCHES = 2000
+
+
+def condition(text, using=DEFAULT_DB_ALIAS, *, scanning=False):
     """A Q for the cases whose search_words match ``text`` (served by the index), or None when
-    ``text`` has no tokens."""
+    ``text`` has no tokens. ``scanning``: for a page of a list with more than MANY_MATCHES
+    matches; only SQLite asks differently then."""
     branches = query_terms(text)
     if not branches:
         return None
@@ -159,8 +165,35 @@ def condition(text, using=DEFAULT_DB_ALIAS):
         return Q(_TextMatch(F("search_words"), Value(_pg_tsquery(branches))))
     if vendor == "sqlite":
         sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-        return Q(pk__in=RawSQL(sql, (_fts5_query(branches),)))
+        params = (_fts5_query(branches),)
+        if scanning:
+            # SQLite otherwise fetches every match through the FTS index and sorts them all
+            # (24,000 matches of "漏水" at 1M cases: 140 ms); the unary + keeps it from using that
+            # index for this term, so it walks the list's order and stops at the page (4 ms).
+            return Q(RawSQL(f'+"cases_case"."id" IN ({sql})', params, output_field=BooleanField()))
+        return Q(pk__in=RawSQL(sql, params))
     raise NotSupportedError(f"Case search supports PostgreSQL and SQLite, not {vendor}.")
+
+
+def count_with_matches(queryset, text, cap):
+    """(the cases of ``queryset``, at most ``cap + 1``; on SQLite, whether ``text`` matches more
+    than MANY_MATCHES cases of the whole table, else None) in one query. The second answer
+    chooses how to read a page of a search (``scanning``): a list narrowed to a few hundred
+    matches may still draw them from tens of thousands."""
+    ids = queryset.order_by().values("pk")[: cap + 1]
+    connection = connections[queryset.db]
+    branches = query_terms(text)
+    if connection.vendor != "sqlite" or not branches:
+        return ids.count(), None
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({sql})), (SELECT COUNT(*) FROM (SELECT rowid FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH %s LIMIT %s))",
+            (*params, _fts5_query(branches), MANY_MATCHES + 1),
+        )
+        count, matches = cursor.fetchone()
+    return count, matches > MANY_MATCHES
 
 
 def matching(queryset, text):

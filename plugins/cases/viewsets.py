@@ -34,13 +34,14 @@ from estates.models import Building, Contractor, Department
 from estates.viewsets import ScopedSnippetViewSet, local_naive
 from home.viewsets import csv_safe
 
+from . import search as case_search
 from .admin_rules import RoutingRuleViewSet, StandardReplyViewSet
 from .admin_sla import SLAPolicyViewSet
 from .admin_money import CompensationViewSet, DepositChargeViewSet
 from .columns import CheckboxColumn, case_list_columns, person
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
 from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
-from .queues import QUEUES, menu_counts, queue_choices, queue_menu_label
+from .queues import QUEUES, menu_counts, queue_choices, queue_menu_label, search_cases
 from .views import CaseAttachmentView, CaseInspectView, CaseVerbView, RegisterCaseView
 
 # --- Permissions -------------------------------------------------------------------------------
@@ -249,7 +250,11 @@ class CappedPaginator(Paginator):
     def count(self):
         if self.known_count is not None:
             return self.known_count
-        return self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        return capped_count(self.object_list)
+
+
+def capped_count(queryset):
+    return queryset.order_by().values("pk")[: CappedPaginator.CAP + 1].count()
 
 
 #: Parameters that neither narrow nor widen the list.
@@ -290,7 +295,27 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
         return self.queue.label if self.queue else ""
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return super().get_paginator(queryset, per_page, known_count=self.queue_alone_count(), **kwargs)
+        known = self._search_count if self._search_count is not None else self.queue_alone_count()
+        return super().get_paginator(queryset, per_page, known_count=known, **kwargs)
+
+    _search_count = None
+    _search_scanning = None
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return super().search_queryset(queryset)
+        self._search_scanning = search_cases(queryset, self.search_query, scanning=True)
+        return search_cases(queryset, self.search_query)
+
+    def paginate_queryset(self, queryset, page_size):
+        # A search is counted first, with the number of its matches in the whole table in the
+        # same query: with many, its page is read in the list's order (search.condition).
+        if self._search_scanning is not None:
+            self._search_count, many = case_search.count_with_matches(queryset, self.search_query,
+                                                                      CappedPaginator.CAP)
+            if many:
+                queryset = self._search_scanning
+        return super().paginate_queryset(queryset, page_size)
 
     def queue_alone_count(self):
         """The queue's own count when nothing else narrows the list (see Queue.count_alone)."""

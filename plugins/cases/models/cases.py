@@ -124,6 +124,8 @@ class Case(models.Model):
             # Staff limited to their projects see every list narrowed by project first.
             models.Index(fields=["project", "registered_at"], name="case_project_time"),
             models.Index(fields=["project", "category", "registered_at"], name="case_project_category"),
+            # One caller's cases, newest first: a frequent caller has thousands of them.
+            models.Index(fields=["reporter_mobile", "registered_at"], name="case_mobile_time"),
         ]
 
     def __str__(self):

@@ -401,3 +401,25 @@ def test_the_list_query_count_does_not_grow_with_the_matches(client, agent, new_
         return len(captured)
 
     assert queries(2) == queries(15)
+
+
+def test_a_search_with_many_matches_lists_and_counts_the_same_cases(client, agent, new_case, monkeypatch):
+    # Above MANY_MATCHES SQLite reads the page in the list's order and tests each case against
+    # the matches; the count keeps the indexed form. Same cases, same order, same count.
+    leaks = [new_case(description=f"卫生间漏水 第{n}次") for n in range(5)]
+    named = new_case(description="门锁坏了", reporter_name="漏水")  # matched by the exact name
+    new_case(description="门锁坏了")
+    client.force_login(agent)
+    before = client.get(LIST_URL, {"q": "漏水", "per_page": "20"})
+    monkeypatch.setattr(search, "MANY_MATCHES", 2)
+    with CaptureQueriesContext(connection) as captured:
+        after = client.get(LIST_URL, {"q": "漏水"})
+    expected = [case.number for case in sorted([*leaks, named], key=lambda c: (c.registered_at, c.pk), reverse=True)]
+    assert [case.number for case in after.context["object_list"]] == expected
+    assert [case.number for case in before.context["object_list"]] == expected
+    assert after.context["paginator"].count == before.context["paginator"].count == 6
+    if connection.vendor == "sqlite":
+        page = [q["sql"] for q in captured.captured_queries if "ORDER BY" in q["sql"] and "cases_case_search" in q["sql"]]
+        assert page and '+"cases_case"."id" IN' in page[0]
+    monkeypatch.setattr(search, "MANY_MATCHES", 100)
+    assert [case.number for case in client.get(LIST_URL, {"q": "漏水"}).context["object_list"]] == expected
