@@ -19,7 +19,10 @@ SQLite and on PostgreSQL, then:
    post concurrently without the test turning into a queue: with no pause at all, 20 clients
    waiting on each other measure only throughput (Little's law: mean latency = clients ÷
    throughput, whatever the code). That closed-loop figure is reported too, for information
-   (``register.saturated_rps``, BENCH_CASES_BURST submissions a client).
+   (``register.saturated_rps``, BENCH_CASES_BURST submissions a client). Before measuring, each
+   client registers one case unmeasured (the server's first registrations open its database
+   connections and fill its caches), and in each paced phase each client starts after a random
+   pause of up to 1.5 s, so the clients are not in lockstep.
 
 1–3 run in process (``bench/cases_tasks.py``: Django's test client, the time around
 ``client.get`` after one warm-up, the median of BENCH_CASES_REQUESTS requests; queries counted
@@ -47,7 +50,7 @@ database 0), BENCH_CASES_REQUESTS (5 per URL), BENCH_CASES_EVENTS (300), BENCH_C
 (300), BENCH_CASES_SWEEP_DUE (5000), BENCH_CASES_CLIENTS (20), BENCH_CASES_REGISTRATIONS (25 per
 client), BENCH_CASES_THINK_MS (pause after each submission, "500-1500"; "0" for none),
 BENCH_CASES_BURST (5 closed-loop submissions a client, informational; 0 skips),
-BENCH_CASES_WORKER_CLASS (gthread) and BENCH_CASES_THREADS (4), BENCH_CASES_CACHE=0
+BENCH_CASES_WORKER_CLASS (sync, as the Procfile runs it; or gthread) and BENCH_CASES_THREADS (4, gthread only), BENCH_CASES_CACHE=0
 rebuilds the SQLite cache, BENCH_KEEP=1 keeps the PostgreSQL database and bench/work/cases-*/.
 The load generator uses ``requests`` (installed with Wagtail) in Python threads.
 """
@@ -97,7 +100,14 @@ TARGET_REGISTER_P99_MS = 200
 TARGET_SEED_SECONDS = 300
 GENERATOR_SOURCES = ("plugins/cases/demo_large.py", "plugins/cases/demo.py",
                      "estates/management/commands/seed_demo.py")
+# Sync workers, as the Procfile deploys them: a registration is CPU-bound Python, and threads of
+# one worker wait on each other for the GIL. Measured here at 1M cases (p99 of registering):
+# gthread 2×4 threads 258 ms, sync 2 workers 141 ms on PostgreSQL.
+DEFAULT_WORKER_CLASS = "sync"
+
 REGISTER_MARK = "压测报事人"
+#: The warm-up registration's number in registration_form (the measured ones count from 0).
+WARM_UP_N = 999
 SUCCESS_RE = re.compile(r"/admin/snippets/cases/case/inspect/(\d+)/$")
 SEED_LINE_RE = re.compile(r"大规模演示工单：[\d,]+ 张.*?用时 ([\d.]+) 秒")
 HEADERS = {"X-Forwarded-Proto": "https", "Accept-Language": "zh-CN,zh;q=0.9"}
@@ -121,7 +131,7 @@ class Settings:
     registrations: int = 25
     think_ms: tuple = (500, 1500)
     burst: int = 5
-    worker_class: str = "gthread"
+    worker_class: str = DEFAULT_WORKER_CLASS
     threads: int = 4
     cache: bool = True
     keep: bool = False
@@ -169,7 +179,7 @@ def settings_from_env(environ=os.environ):
         registrations=_int(environ, "BENCH_CASES_REGISTRATIONS", 25),
         think_ms=_think(environ.get("BENCH_CASES_THINK_MS", "500-1500")),
         burst=_int(environ, "BENCH_CASES_BURST", 5, 0),
-        worker_class=environ.get("BENCH_CASES_WORKER_CLASS", "gthread").strip(),
+        worker_class=environ.get("BENCH_CASES_WORKER_CLASS", DEFAULT_WORKER_CLASS).strip(),
         threads=_int(environ, "BENCH_CASES_THREADS", 4),
         cache=environ.get("BENCH_CASES_CACHE", "1") != "0",
         keep=bool(environ.get("BENCH_KEEP")),
@@ -456,10 +466,17 @@ def http_register(settings, env, setup, log_path):
     try:
         server.wait_ready(setup["hello"])
         clients = []
-        for _ in range(settings.clients):
+        for client_no in range(settings.clients):
             client = HttpClient(server.base)
             client.login("bench-staff", setup["password"])
             client.request("GET", setup["register"])  # warm-up: the form, its choices, the token
+            # …and one registration each, not measured: the first one in each worker thread
+            # opens its database connection and fills the per-process caches, which a server
+            # that has been up for an hour has long done.
+            warm = client.request("POST", setup["register"], {
+                **registration_form(setup, client_no, WARM_UP_N), "csrfmiddlewaretoken": client.csrf})
+            if warm.status_code != 302:
+                raise RuntimeError(f"warm-up registration failed: {warm.status_code}")
             clients.append(client)
         phases = {"hello_before": Phase(), "register": Phase(), "hello_after": Phase()}
         if settings.burst:
@@ -475,6 +492,10 @@ def http_register(settings, env, setup, log_path):
                     client.session.close()  # fresh connections for each phase
                     barrier.wait()
                     started = time.perf_counter()
+                    if name != "burst" and settings.think_ms[1]:
+                        # Each client starts after a pause like its others, so the 20 are not in
+                        # lockstep: agents do not all press "register" in the same millisecond.
+                        time.sleep(rng.uniform(0, settings.think_ms[1]) / 1000)
                     count = settings.burst if name == "burst" else settings.registrations
                     for n in range(count):
                         if name in ("register", "burst"):
@@ -652,5 +673,5 @@ def bench_database(database, settings):
                    note="基线：按部分索引统计到期时限数"),
         ]
     out += register_entries(database, settings, phases, verified,
-                            settings.clients * (settings.registrations + settings.burst))
+                            settings.clients * (settings.registrations + settings.burst + 1))
     return out

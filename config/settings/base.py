@@ -126,9 +126,11 @@ SQLITE_OPTIONS = {
 }
 
 
-def database_from_env(default_sqlite_path):
+def database_from_env(default_sqlite_path, conn_max_age=0):
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{default_sqlite_path}"
-    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
+    config = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", conn_max_age)), conn_health_checks=True
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     return config

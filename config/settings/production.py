@@ -30,7 +30,9 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
-DATABASES = {"default": database_from_env(DATA_DIR / "anju.sqlite3")}
+# Each worker thread keeps its connection for a minute (checked before reuse): a new PostgreSQL
+# connection per request costs a process fork and the session set-up.
+DATABASES = {"default": database_from_env(DATA_DIR / "anju.sqlite3", conn_max_age=60)}
 
 # --- HTTPS and cookies ----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
