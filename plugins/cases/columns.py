@@ -92,7 +92,7 @@ class CheckboxColumn(BulkActionsCheckboxColumn):
         return format_html(
             '<td class="bulk-action-checkbox-cell"><input type="checkbox" data-object-id="{}" '
             'data-bulk-action-checkbox class="bulk-action-checkbox" aria-label="{}" aria-describedby="{}" /></td>',
-            quote(instance.pk), gettext("Select"), self.get_aria_describedby(instance),
+            quote(instance.pk), gettext("选择"), self.get_aria_describedby(instance),
         )
 
 
