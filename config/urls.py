@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("search/", search_views.search, name="search"),
     path("", include("home.urls")),  # open-day registration and other portal views
+    path("", include("owners.urls")),  # owner sign-in and 我的家
     path("", include("forms.urls")),  # staff-only photo view of form submissions
     *plugin_urlpatterns(),
 ]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "estates",
     "notifications",
+    "owners",
     "home",
     "forms",
     "search",

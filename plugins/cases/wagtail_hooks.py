@@ -9,6 +9,7 @@ from estates.search import SEARCHERS
 from . import admin_hooks  # noqa: F401  (historic-case import pages, holiday-data panel)
 from . import bulk_actions  # noqa: F401  (批量派单; bulk delete within scope)
 from .admin_money import scorecard_urls
+from .owner_pages import cases_panel
 from .models import Case
 from .queues import search_cases
 from .viewsets import CaseDeskViewSetGroup
@@ -18,3 +19,4 @@ SEARCHERS[Case] = search_cases
 
 register_snippet(CaseDeskViewSetGroup)
 hooks.register("register_admin_urls", scorecard_urls)
+hooks.register("owner_home_panels", cases_panel)  # 我的家 (owners/views.py)
