@@ -27,6 +27,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='caseclock',
-            index=models.Index(condition=models.Q(('stopped_at__isnull', True)), fields=['case'], name='case_clock_running_case'),
+            index=models.Index(condition=models.Q(('stopped_at__isnull', True)), fields=['case', 'due_at', 'paused_since', 'breached_at'], name='case_clock_running_case'),
         ),
     ]
