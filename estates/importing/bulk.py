@@ -16,6 +16,9 @@ the import's transaction holds SQLite's write lock from its first statement
 from django.db import connection
 
 BATCH_SIZE = 2000
+# Up to this many rows, an update on PostgreSQL is one ``UPDATE … FROM (VALUES …)`` statement
+# (the sweep's batches); more go through COPY and a temporary table (imports).
+VALUES_ROWS = 1000
 _CONVERTED_TYPES = {
     "DateField",
     "DateTimeField",
@@ -88,7 +91,9 @@ def update(model, rows, columns):
     if not rows or not columns:
         return
     columns = list(columns)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) <= VALUES_ROWS:
+        _update_postgresql_values(model, rows, columns)
+    elif connection.vendor == "postgresql":
         _update_postgresql(model, rows, columns)
     elif connection.vendor == "sqlite":
         _update_sqlite(model, rows, columns)
@@ -120,6 +125,26 @@ def _update_sqlite(model, rows, columns):
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"
     with connection.cursor() as cursor:
         _execute_in_batches(cursor, sql, rows, columns + [pk.attname], _converters(fields))
+
+
+def _update_postgresql_values(model, rows, columns):
+    """One statement: the new values as a typed VALUES list joined on the primary key."""
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [pk] + [_field(model, c) for c in columns]
+    placeholder = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields) + ")"
+    names = ", ".join(quote(f.column) for f in fields)
+    assignments = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in fields[1:])
+    params = []
+    for row in rows:
+        params.extend(f.get_db_prep_save(row[f.attname], connection) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "
+            f"FROM (VALUES {', '.join([placeholder] * len(rows))}) AS u ({names}) "
+            f"WHERE t.{quote(pk.column)} = u.{quote(pk.column)}",
+            params,
+        )
 
 
 def _update_postgresql(model, rows, columns):

@@ -28,6 +28,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from estates.importing import bulk
+
 from .models import ActorType, Case, CaseClock, CaseEvent, Category, ClockKind, Kind, SLAPolicy, TargetUnit
 from .models.choices import PAUSING_REASONS
 from .models.sla import UNIT_DELTAS
@@ -319,24 +321,45 @@ NOTICE_SUBJECTS = {
 }
 
 
-def notice(case, clock, what, recipients):
+def notice(case, clock, what, recipients, words=None):
     """The outbox request telling ``recipients`` (staff users) that ``clock`` of ``case``
     reached ``what`` ("remind", "breach" or "escalate"), under ``clock.key(what)``
     (``case:812:resolution:remind``): a repeated sweep finds the key taken and sends nothing
-    twice (ARCHITECTURE.md decision 9). None when nobody is to be told."""
+    twice (ARCHITECTURE.md decision 9). None when nobody is to be told. ``words``: the sweep's
+    texts, already translated (see ``Wording``)."""
     from notifications.services import Request
 
     recipients = [user for user in recipients if user is not None]
     if not recipients:
         return None
+    words = words or Wording()
     due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
-    subject = NOTICE_SUBJECTS[what] % {"number": case.number, "clock": clock.get_clock_display(), "due": due}
-    body = _("%(subject)s。\n项目：%(project)s；报事人：%(reporter)s。\n%(description)s") % {
+    subject = words.subject[what] % {"number": case.number, "clock": words.clock[clock.clock], "due": due}
+    body = words.body % {
         "subject": subject, "project": case.project.name, "reporter": case.reporter_name,
         "description": case.description[:200],
     }
     return Request(clock.key(what), recipients, "generic", {"subject": subject, "body": body},
                    urgent=what != "remind")
+
+
+class Wording:
+    """The texts of the sweep's events, history rows and notices in the active language,
+    translated once: gettext and lazy labels per clock step were about 15% of a sweep of
+    5,000 due clocks."""
+
+    def __init__(self):
+        self.clock = {value: str(label) for value, label in ClockKind.choices}
+        self.subject = {what: str(text) for what, text in NOTICE_SUBJECTS.items()}
+        self.body = _("%(subject)s。\n项目：%(project)s；报事人：%(reporter)s。\n%(description)s")
+        self.actor = _("时限巡检")
+        self.reason = f"[{ActorType.SYSTEM.label}：{self.actor}] "
+        self.nobody = _("（无人可通知）")
+        self.step = {
+            "remind": _("“%(clock)s”时限将于 %(due)s 到期，已提醒处理人：%(names)s。"),
+            "breach": _("“%(clock)s”时限已于 %(due)s 超时，升级至上级：%(names)s。"),
+            "escalate": _("“%(clock)s”时限超时已超过目标时长的一半，升级至经理：%(names)s。"),
+        }
 
 
 def notify(notices):
@@ -468,7 +491,7 @@ def _sweep_batch(now, batch_size, after, result):
 
 def _take_steps(clocks, now, result):
     events, history, raised, notices = [], [], {}, []
-    cases = {}
+    cases, words = {}, Wording()
     for clock in clocks:
         case = clock.case = cases.setdefault(clock.case_id, clock.case)
         for what, level, moment in _pending(clock):
@@ -489,24 +512,26 @@ def _take_steps(clocks, now, result):
                 case.escalation_level = clock.escalation_level
                 raised[case.pk] = case
             recipients = escalation_recipients(case, level)
-            text = _step_text(clock, what, recipients)
+            text = _step_text(clock, what, recipients, words)
             events.append(CaseEvent(
                 case=case, type=CaseEvent.Type.CLOCK, verb=f"clock_{what}", actor_type=ActorType.SYSTEM,
-                actor_name=_("时限巡检"), text=text, created_at=now,
+                actor_name=words.actor, text=text, created_at=now,
                 data={"clock": clock.clock, "round": clock.round, "level": level,
                       "due_at": clock.due_at.isoformat(), "recipients": [user.pk for user in recipients],
                       "key": clock.key(what)},
             ))
             row = copy.copy(case)
             row._history_user = None
-            row._change_reason = f"[{ActorType.SYSTEM.label}：{_('时限巡检')}] {text}"
+            row._change_reason = words.reason + text
             history.append(row)
-            notices.append(notice(case, clock, what, recipients))
+            notices.append(notice(case, clock, what, recipients, words))
         clock.sweep_at = next_sweep(clock)
         result.cases.add(case.pk)
     result.clocks += len(clocks)
-    CaseClock.objects.bulk_update(
-        clocks, ["reminded_at", "breached_at", "escalation_level", "escalated_at", "sweep_at"])
+    # Plain rows through the importer's writer (a temporary table and one UPDATE … FROM on
+    # PostgreSQL): bulk_update's CASE of one branch per clock and field was 40% of the sweep.
+    bulk.update(CaseClock, [{field: getattr(clock, field) for field in SWEPT_FIELDS} for clock in clocks],
+                SWEPT_FIELDS[1:])
     CaseEvent.objects.bulk_create(events)
     # One UPDATE per level (at most three), not bulk_update's CASE of one branch per case,
     # which dominated the sweep's SQL time at 5,000 due clocks.
@@ -520,12 +545,11 @@ def _take_steps(clocks, now, result):
     notify(notices)
 
 
-def _step_text(clock, what, recipients):
-    names = "、".join(user.get_full_name() or user.get_username() for user in recipients) or _("（无人可通知）")
-    values = {"clock": clock.get_clock_display(), "due": f"{timezone.localtime(clock.due_at):%Y-%m-%d %H:%M}",
+SWEPT_FIELDS = ["id", "reminded_at", "breached_at", "escalation_level", "escalated_at", "sweep_at"]
+
+
+def _step_text(clock, what, recipients, words):
+    names = "、".join(user.get_full_name() or user.get_username() for user in recipients) or words.nobody
+    values = {"clock": words.clock[clock.clock], "due": f"{timezone.localtime(clock.due_at):%Y-%m-%d %H:%M}",
               "percent": clock.remind_percent, "names": names}
-    if what == "remind":
-        return _("“%(clock)s”时限将于 %(due)s 到期，已提醒处理人：%(names)s。") % values
-    if what == "breach":
-        return _("“%(clock)s”时限已于 %(due)s 超时，升级至上级：%(names)s。") % values
-    return _("“%(clock)s”时限超时已超过目标时长的一半，升级至经理：%(names)s。") % values
+    return words.step[what] % values

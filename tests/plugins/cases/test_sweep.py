@@ -55,7 +55,7 @@ def assigned(register_at, chain):  # noqa: F811
 @pytest.fixture
 def notified(monkeypatch):
     calls = []
-    monkeypatch.setattr(clocks, "notice", lambda case, clock, what, recipients: calls.append(
+    monkeypatch.setattr(clocks, "notice", lambda case, clock, what, recipients, words=None: calls.append(
         (case.pk, clock.clock, what, [user.username for user in recipients])))
     return calls
 
