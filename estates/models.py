@@ -379,3 +379,67 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return None
         return min(100, round(self.processed_rows * 100 / self.total_rows))
+
+
+class ShortLink(models.Model):
+    """短链接: the ``/q/<token>`` a printed QR code points at (ARCHITECTURE.md decision 15), for
+    exactly one unit or one building. The token never changes while the link is current, so a
+    poster survives any renaming of pages; a lost or defaced poster is replaced by revoking its
+    link (``revoked_at``), after which ``estates.links.link_for`` issues a new token and the old
+    one answers 404. At most one current link per unit and per building."""
+
+    #: No 0/o, 1/i/l: a token read aloud or typed from a poster is not misread.
+    TOKEN_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+    TOKEN_LENGTH = 10
+
+    token = models.CharField(_("短链接标识"), max_length=16, unique=True, editable=False)
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="short_links",
+        verbose_name=_("房号"),
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="short_links",
+        verbose_name=_("楼栋"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("二维码短链接")
+        verbose_name_plural = _("二维码短链接")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, building__isnull=True)
+                | Q(unit__isnull=True, building__isnull=False),
+                name="shortlink_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=Q(unit__isnull=False, revoked_at__isnull=True),
+                name="shortlink_one_current_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["building"],
+                condition=Q(building__isnull=False, revoked_at__isnull=True),
+                name="shortlink_one_current_per_building",
+            ),
+        ]
+
+    def __str__(self):
+        return self.token
+
+    @property
+    def target(self):
+        return self.unit if self.unit_id else self.building
+
+    @property
+    def is_current(self):
+        return self.revoked_at is None

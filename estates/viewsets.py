@@ -14,12 +14,13 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.widgets import Button, HeaderButton
 from wagtail.snippets.views import chooser as snippet_chooser
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from . import scope
+from .links_views import qr_buttons
 from .models import (
     Building,
     Contractor,
@@ -107,6 +108,32 @@ class ImportButtonMixin:
 
 
 ImportableIndexView = _scoped(snippet_views.IndexView, ImportButtonMixin, ScopedIndexMixin)
+
+
+def qr_code_buttons(obj, user):
+    """The QR-code downloads of a unit or building (estates.links_views) as admin buttons."""
+    return [
+        Button(label, url=url, icon_name=icon, priority=90 + i)
+        for i, (label, url, icon) in enumerate(qr_buttons(obj, user))
+    ]
+
+
+class QRCodeListButtonsMixin:
+    """Units and buildings listing: the QR-code downloads in each row's "more" menu."""
+
+    def get_list_more_buttons(self, instance):
+        return [*super().get_list_more_buttons(instance), *qr_code_buttons(instance, self.request.user)]
+
+
+class QRCodeHeaderButtonsMixin:
+    """Unit and building inspect view: the QR-code downloads in the header's menu."""
+
+    @cached_property
+    def header_more_buttons(self):
+        return [*super().header_more_buttons, *qr_code_buttons(self.object, self.request.user)]
+
+
+QRInspectView = _scoped(snippet_views.InspectView, QRCodeHeaderButtonsMixin, ScopedObjectMixin)
 
 
 class ScopedChooserFilterForm(BaseFilterForm):
@@ -229,6 +256,8 @@ class BuildingViewSet(ScopedSnippetViewSet):
     model = Building
     icon = "table"
     menu_label = _("楼栋")
+    index_view_class = _scoped(snippet_views.IndexView, QRCodeListButtonsMixin, ScopedIndexMixin)
+    inspect_view_class = QRInspectView
     list_display = ["name", "code", "project", "floors"]
     list_export = ["project", "code", "name", "floors"]
     filterset_class = BuildingFilterSet
@@ -257,7 +286,8 @@ class UnitFilterSet(WagtailFilterSet):
 
 class UnitViewSet(ScopedSnippetViewSet):
     model = Unit
-    index_view_class = ImportableIndexView
+    index_view_class = _scoped(ImportableIndexView, QRCodeListButtonsMixin)
+    inspect_view_class = QRInspectView
     icon = "key"
     menu_label = _("房号")
     list_display = ["label", "project", "building", "floor", "area", "layout", "delivery_batch", "handover_status", "handover_date"]

@@ -32,9 +32,12 @@ from .uploads import private_storage
 
 DONE_SALT = "portal_forms.done"
 DONE_MAX_AGE = 24 * 3600
-#: Wagtail hook: ``fn(token) -> Unit | None``. Lets the QR-code links of a later issue resolve
+#: Wagtail hook: ``fn(token) -> Unit | None``. Lets the QR-code links (``estates.links``) resolve
 #: ``?unit=<token>`` without this app knowing where tokens are stored.
 RESOLVE_UNIT_HOOK = "portal_forms_resolve_unit_token"
+#: Wagtail hook: ``fn(token) -> Building | None``, the same for a building's QR code
+#: (``?building=<token>``: project and building filled in, the owner picks the unit).
+RESOLVE_BUILDING_HOOK = "portal_forms_resolve_building_token"
 
 
 class ServiceKind(models.TextChoices):
@@ -67,11 +70,25 @@ def resolve_unit(value):
     pk = parse_pk(text)
     if pk is not None:
         return Unit.objects.filter(pk=pk).first(), Channel.WEB
-    for fn in hooks.get_hooks(RESOLVE_UNIT_HOOK):
-        unit = fn(text)
-        if unit is not None:
-            return unit, Channel.QR
-    return None, Channel.WEB
+    unit = _from_token(RESOLVE_UNIT_HOOK, text)
+    return unit, Channel.QR if unit is not None else Channel.WEB
+
+
+def resolve_building_token(value):
+    """``?building=`` that is not an id → the Building a QR token stands for, or None."""
+    text = (value or "").strip()[:64]
+    if not text or parse_pk(text) is not None:
+        return None
+    return _from_token(RESOLVE_BUILDING_HOOK, text)
+
+
+def _from_token(hook_name, token):
+    """The first answer of the ``hook_name`` functions for ``token`` that is not None."""
+    for fn in hooks.get_hooks(hook_name):
+        found = fn(token)
+        if found is not None:
+            return found
+    return None
 
 
 class ServiceFormPage(AbstractForm, PortalPage):
@@ -167,7 +184,8 @@ class ServiceFormPage(AbstractForm, PortalPage):
         ]
 
     def prefill(self, request):
-        """Initial values from ``?unit=<id or token>``, ``?project=<code>``, ``?building=<id>``."""
+        """Initial values from ``?unit=<id or token>``, ``?project=<code>``,
+        ``?building=<id or token>``. A token (a QR code) sets the channel to "qr"."""
         initial = {}
         unit, channel = resolve_unit(request.GET.get("unit"))
         fixed = self.fixed_project
@@ -178,6 +196,9 @@ class ServiceFormPage(AbstractForm, PortalPage):
                 "unit": str(unit.pk),
                 "channel": channel,
             }
+        building = resolve_building_token(request.GET.get("building"))
+        if building is not None and (fixed is None or building.project_id == fixed.pk):
+            return {"project": str(building.project_id), "building": str(building.pk), "channel": Channel.QR}
         if fixed is None:
             code = (request.GET.get("project") or "").strip()
             project = next((p for p in self.projects if code and p.code == code), None)

@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("通知")
 
     def ready(self):
-        from . import conf, signals
+        from . import conf, signals, sms_http  # noqa: F401  (sms_http registers its system check)
 
         conf.connect_signals()
         signals.connect()

@@ -1,19 +1,16 @@
 """Owner sign-in (手机号 + 短信验证码), sign-out and 我的家.
 
-Rate limits count in the default cache (Redis in production, shared by every worker): sending a
-code per client IP and per number (one a minute, five an hour), checking a code per client IP;
-the code's own five tries are counted in the database (owners/codes.py). Settings OWNER_RATE_*
-override the defaults. Behind a proxy, set RATELIMIT_IP_META_KEY so that "ip" is the client.
+Rate limits (owners/ratelimits.py): sending a code per client IP and per number (one a minute,
+five an hour), checking a code per client IP; the code's own five tries are counted in the
+database (owners/codes.py).
 """
 
-from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 from wagtail import hooks
 
 from estates.models import Ownership
@@ -21,31 +18,11 @@ from estates.normalize import mask_mobile
 
 from . import codes, session
 from .forms import CodeForm, MobileForm
+from .ratelimits import limited, too_many
 
-RATE_DEFAULTS = {
-    "OWNER_RATE_SEND_IP": "20/h",
-    "OWNER_RATE_SEND_MOBILE_MINUTE": "1/m",
-    "OWNER_RATE_SEND_MOBILE_HOUR": "5/h",
-    "OWNER_RATE_CHECK_IP": "30/h",
-}
 PENDING_KEY = "anju_owner_pending"
 #: Hook name: functions (request, owner) -> HTML of a panel on 我的家, e.g. the case desk's.
 HOME_PANELS_HOOK = "owner_home_panels"
-
-
-def _rate(name):
-    return getattr(settings, name, RATE_DEFAULTS[name])
-
-
-def _limited(request, group, rate_name, key="ip"):
-    return is_ratelimited(request, group=group, key=key, rate=_rate(rate_name), method="POST", increment=True)
-
-
-def _too_many(request, form, template, message, context=None):
-    form.add_error(None, message)
-    response = render(request, template, {"form": form, **(context or {})}, status=429)
-    response["Retry-After"] = "60"
-    return response
 
 
 def _next_url(request):
@@ -62,8 +39,8 @@ def sign_in(request):
     context = {"next": _next_url(request)}
     if request.method != "POST":
         return render(request, "owners/sign_in.html", {"form": form, **context})
-    if _limited(request, "owners.send.ip", "OWNER_RATE_SEND_IP"):
-        return _too_many(request, form, "owners/sign_in.html", _("操作过于频繁，请稍后再试。"), context)
+    if limited(request, "owners.send.ip", "OWNER_RATE_SEND_IP"):
+        return too_many(request, form, "owners/sign_in.html", _("操作过于频繁，请稍后再试。"), context)
     if not form.is_valid():
         return render(request, "owners/sign_in.html", {"form": form, **context}, status=400)
     try:
@@ -72,9 +49,9 @@ def sign_in(request):
         form.add_error("mobile", error.message)
         return render(request, "owners/sign_in.html", {"form": form, **context}, status=400)
     by_number = lambda group, request: mobile  # noqa: E731
-    if (_limited(request, "owners.send.mobile.minute", "OWNER_RATE_SEND_MOBILE_MINUTE", by_number)
-            or _limited(request, "owners.send.mobile.hour", "OWNER_RATE_SEND_MOBILE_HOUR", by_number)):
-        return _too_many(request, form, "owners/sign_in.html", _("验证码已发送，请稍候再获取。"), context)
+    if (limited(request, "owners.send.mobile.minute", "OWNER_RATE_SEND_MOBILE_MINUTE", by_number)
+            or limited(request, "owners.send.mobile.hour", "OWNER_RATE_SEND_MOBILE_HOUR", by_number)):
+        return too_many(request, form, "owners/sign_in.html", _("验证码已发送，请稍候再获取。"), context)
     try:
         codes.send_code(mobile, ip=request.META.get("REMOTE_ADDR"))
     except codes.SignInError as error:
@@ -95,8 +72,8 @@ def enter_code(request):
     context = {"masked_mobile": mask_mobile(mobile), "next": _next_url(request)}
     if request.method != "POST":
         return render(request, "owners/code.html", {"form": form, **context})
-    if _limited(request, "owners.check.ip", "OWNER_RATE_CHECK_IP"):
-        return _too_many(request, form, "owners/code.html", _("操作过于频繁，请稍后再试。"), context)
+    if limited(request, "owners.check.ip", "OWNER_RATE_CHECK_IP"):
+        return too_many(request, form, "owners/code.html", _("操作过于频繁，请稍后再试。"), context)
     if not form.is_valid():
         return render(request, "owners/code.html", {"form": form, **context}, status=400)
     try:
@@ -118,13 +95,12 @@ def sign_out(request):
 @never_cache
 def home(request):
     """我的家: the signed-in owner's units, then the plugins' panels."""
-    signed = session.signed_in(request)
-    if signed is None:
+    owner = request.owner
+    if not owner:
         return redirect(f"{reverse('owners_sign_in')}?{urlencode({'next': request.path})}")
-    ownerships = (Ownership.objects.filter(owner_id__in=signed["owners"], end__isnull=True)
+    ownerships = (Ownership.objects.filter(owner_id__in=owner.owner_ids, end__isnull=True)
                   .select_related("unit__project", "unit__building").order_by("unit__project__name", "unit__label"))
-    owner = session.OwnerSession(signed)
     panels = [panel for function in hooks.get_hooks(HOME_PANELS_HOOK) if (panel := function(request, owner))]
     return render(request, "owners/home.html", {
-        "ownerships": ownerships, "masked_mobile": mask_mobile(signed["mobile"]), "panels": panels,
+        "ownerships": ownerships, "masked_mobile": mask_mobile(owner.mobile), "panels": panels,
     })

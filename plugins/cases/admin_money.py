@@ -122,8 +122,9 @@ def _day_start(day):
 
 class ScorecardView(WagtailAdminTemplateMixin, TemplateView):
     """施工单位考核: per contractor, repairs whose one chance is over, first-time fixes and their
-    rate, hand-overs to third parties, and the warranty deposit left; per category the same
-    rate. Defaults to the last 365 days of registrations."""
+    rate, hand-overs to third parties, call-back satisfaction, the warranty deposit left and a
+    reward/penalty suggestion (figures.suggestion); per category the same rate. Defaults to the
+    last 365 days of registrations."""
 
     template_name = "cases/admin/scorecard.html"
     page_title = _("施工单位考核")
@@ -154,9 +155,15 @@ class ScorecardView(WagtailAdminTemplateMixin, TemplateView):
                 cases = cases.filter(registered_at__lt=_day_start(form.cleaned_data["end"] + dt.timedelta(days=1)))
             contractors = figures.first_time_fix_by_contractor(cases)
             balances = figures.deposit_balances(Contractor.objects.filter(pk__in=[row.key for row in contractors]))
+            satisfaction = figures.callback_satisfaction_by_contractor(cases)
             context.update(
-                contractors=[{"row": row, "deposit": balances.get(row.key)} for row in contractors],
+                contractors=[
+                    {"row": row, "deposit": balances.get(row.key), "satisfaction": satisfaction.get(row.key),
+                     "suggestion": figures.suggestion(row, satisfaction.get(row.key))}
+                    for row in contractors
+                ],
                 categories=figures.first_time_fix_by_category(cases),
+                thresholds=figures.suggestion_thresholds(),
             )
         context["filter_form"] = form
         return context

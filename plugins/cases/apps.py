@@ -20,6 +20,9 @@ class CasesPlugin(PortalPlugin):
         # Seconds the admin menu may show a user's queue counts before counting again; any saved
         # case makes them stale at once (plugins/cases/queues.py). 0 counts on every page.
         "QUEUE_COUNT_SECONDS": 30,
+        # Days a contractor's work link works (plugins/cases/worklinks.py); a new dispatch, the
+        # case's closing or cancelling ends it sooner.
+        "WORK_LINK_DAYS": 7,
     }
 
     def seed_demo(self, size="small", stdout=None):

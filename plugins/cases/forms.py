@@ -288,6 +288,13 @@ class ReasonForm(VerbForm):
     reason = forms.CharField(label=_("原因"), max_length=MAX_TEXT, widget=forms.Textarea(attrs=TEXTAREA))
 
 
+class WorkLinkForm(VerbForm):
+    renew = forms.TypedChoiceField(
+        label=_("操作"), choices=[("yes", _("重新发送新链接（旧链接作废）")), ("no", _("只作废，不发新链接"))],
+        coerce=lambda value: value == "yes", initial="yes", widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("原因"), max_length=200)
+
+
 class CancelForm(VerbForm):
     reason = forms.CharField(label=_("取消原因"), max_length=MAX_TEXT)
 

@@ -185,18 +185,25 @@ def _bump_generation():
         cache.add(GENERATION_KEY, 1, timeout=None)
 
 
+#: Counted for the admin menu with the queues, in the same query and cache, though they are no
+#: filters of the case list: slug → Queue (the call-back desk's due call-backs, callback_desk.py).
+MENU_COUNTS = {}
+
+
 def menu_counts(user):
-    """``queue_counts(user)`` through the cache (see the module's docstring)."""
+    """``queue_counts`` of the queues and MENU_COUNTS for ``user``, through the cache (see the
+    module's docstring)."""
     seconds = apps.get_app_config("cases").settings["QUEUE_COUNT_SECONDS"]
+    queues = [*QUEUES.values(), *MENU_COUNTS.values()]
     if not seconds or not user.pk:
-        return queue_counts(user)
+        return queue_counts(user, queues)
     key = _counts_key(user)
     found = cache.get_many([GENERATION_KEY, key])
     generation = found.get(GENERATION_KEY, 0)
     stored = found.get(key)
     if stored is not None and stored[0] == generation:
         return stored[1]
-    counts = queue_counts(user)
+    counts = queue_counts(user, queues)
     cache.set(key, (generation, counts), seconds)
     return counts
 

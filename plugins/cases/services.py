@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from estates import scope
 from estates.normalize import normalize_mobile
 
-from . import clocks, files
+from . import clocks, files, worklinks
 from .models import (
     ActorType,
     Case,
@@ -208,6 +209,8 @@ VERB_NAMES = {  # what the timeline and messages call each verb
     "compensation_decision": gettext_lazy("审批赔付"),
     "deposit_charge": gettext_lazy("质保金扣款"),
     "import": gettext_lazy("导入"),
+    "owner_message": gettext_lazy("业主留言"),
+    "work_link": gettext_lazy("派工链接"),
 }
 
 OPEN = {Status.REGISTERED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PAUSED}
@@ -246,6 +249,7 @@ STATES = {
     "compensation": set(Status.values) - {Status.CANCELLED},
     "compensation_decision": None,
     "deposit_charge": set(Status.values) - {Status.CANCELLED},
+    "work_link": OPEN - {Status.REGISTERED},
 }
 
 #: Verbs only some kinds of case have.
@@ -271,6 +275,8 @@ def possible(verb, case):
         return case.original_contractor_id is not None
     if verb == "escalate":
         return case.escalation_level < MAX_ESCALATION
+    if verb == "work_link":
+        return case.contractor_id is not None
     return True
 
 
@@ -327,15 +333,18 @@ def dispatch(case, who, *, department=None, contractor=None, assignee=None, note
     _require(department or contractor or assignee, _("请选择派单对象（部门、施工单位或处理人）。"), "required")
     project_id = case.project_id if isinstance(case, Case) else Case.objects.values_list("project_id", flat=True).get(pk=case)
     _check_serves(project_id, contractor=contractor, assignee=assignee)
-    return _transition(
-        case, actor, "dispatch", Status.DISPATCHED,
-        allowed=STATES["dispatch"],
-        permission="dispatch_case", text=note,
-        changes={"department": department, "contractor": contractor, "assignee": assignee,
-                 "dispatched_at": timezone.now()},
-        data={"department": getattr(department, "pk", None), "contractor": getattr(contractor, "pk", None),
-              "assignee": getattr(assignee, "pk", None)},
-    )
+    with transaction.atomic():
+        case = _transition(
+            case, actor, "dispatch", Status.DISPATCHED,
+            allowed=STATES["dispatch"],
+            permission="dispatch_case", text=note,
+            changes={"department": department, "contractor": contractor, "assignee": assignee,
+                     "dispatched_at": timezone.now()},
+            data={"department": getattr(department, "pk", None), "contractor": getattr(contractor, "pk", None),
+                  "assignee": getattr(assignee, "pk", None)},
+        )
+        worklinks.issue(case, actor)
+        return case
 
 
 def _check_serves(project_id, *, contractor=None, assignee=None):
@@ -377,14 +386,20 @@ def resume(case, who, note=""):
     )
 
 
-def complete(case, who, result, photos=()):
-    """完工, with the result the owner will read and photos of the finished work."""
+def complete(case, who, result, photos=(), before=()):
+    """完工, with the result the owner will read and photos of the finished work (``photos``)
+    and, from a contractor's phone, of the fault as found (``before``)."""
     result = _clean_text(result, _("处理结果"))
     checked = files.check_files(photos)
+    checked_before = files.check_files(before)
+    _require(len(checked) + len(checked_before) <= files.MAX_FILES,
+             _("一次最多上传 %(limit)s 个文件。") % {"limit": files.MAX_FILES}, "too_many")
     actor = as_actor(who)
     with _files_stored() as names, transaction.atomic():
         case = _transition(case, actor, "complete", Status.COMPLETED, allowed=STATES["complete"],
                            permission="handle_case", text=result, changes={"completed_at": timezone.now()})
+        if checked_before:
+            _attach(case, actor, checked_before, CaseAttachment.Purpose.BEFORE, True, names)
         if checked:
             _attach(case, actor, checked, CaseAttachment.Purpose.AFTER, True, names)
         return case
@@ -471,34 +486,45 @@ def recheck(case, who, result):
                    text=result)
 
 
-def sign_off(case, who, *, accepted, reason=""):
-    """业主验收: the owner accepts the finished repair, or rejects it with a reason — which
-    reopens the case and escalates it (DOMAIN.md: a rejected sign-off goes to the quality
-    manager, and the work to a third party)."""
+def sign_off(case, who, *, accepted, reason="", photos=()):
+    """业主验收: the owner accepts the finished repair, or rejects it with a reason (and photos,
+    if they like) — which reopens the case and escalates it (DOMAIN.md: a rejected sign-off goes
+    to the quality manager, and the work to a third party)."""
     if not accepted:
         reason = _clean_text(reason, _("不满意的原因"))
+    checked = files.check_files(photos)
+    actor = as_actor(who)
 
     def changes(locked):
         if accepted:
             return {"status": Status.SIGNED_OFF}
         return {"status": Status.IN_PROGRESS, "escalation_level": min(locked.escalation_level + 1, MAX_ESCALATION)}
 
-    with transaction.atomic():
+    with _files_stored() as names, transaction.atomic():
         case = _transition(
-            case, as_actor(who), "sign_off", None, allowed=STATES["sign_off"], permission="callback_case",
+            case, actor, "sign_off", None, allowed=STATES["sign_off"], permission="callback_case",
             reason=_("业主验收通过") if accepted else _("业主验收不通过：%(reason)s") % {"reason": reason},
             changes=changes, data={"accepted": bool(accepted)},
             clock_event=(None, {}) if accepted else ("reopen", {}),
         )
+        if checked:
+            _attach(case, actor, checked, CaseAttachment.Purpose.EVIDENCE, True, names)
         if not accepted:
             _tell_quality(case, case.last_event, _("业主验收不通过，已重开并升级：%(reason)s") % {"reason": reason})
         return case
 
 
+#: DOMAIN.md ("Clocks"): this many call-back attempts that do not reach the owner end the
+#: call-back (the reason written is "三次回访未接通，结束回访").
+CALLBACK_ATTEMPTS = 3
+
+
 def callback(case, who, *, reached, score=None, remark=""):
-    """回访: the call centre calls the owner back. Not reached: an attempt on the timeline.
-    Reached: a score 1–5; below 3 reopens the case and escalates it; otherwise a signed-off
-    repair is closed."""
+    """回访: the call centre calls the owner back. Not reached: an attempt on the timeline,
+    numbered within this round of the call-back; the ``CALLBACK_ATTEMPTS``-th ends the call-back
+    (its clock stops and a signed-off repair is closed). Reached: a score 1–5; below 3 reopens
+    the case and escalates it; otherwise a signed-off repair is closed. Returns the event of an
+    attempt, or the case of a scored call-back."""
     actor = as_actor(who)
     remark = _clean_text(remark, _("回访记录"), required=False)
     if not reached:
@@ -506,8 +532,70 @@ def callback(case, who, *, reached, score=None, remark=""):
             _require_permission(actor, "callback_case")
             case = _locked(case, actor)
             _require(case.status in STATES["callback"], _("工单 %(number)s 当前不需要回访。") % {"number": case.number}, "state")
+            attempt = _failed_callbacks(case) + 1
+            if attempt >= CALLBACK_ATTEMPTS:
+                return _give_up_callback(case, actor, attempt, remark)
             return _event(case, actor, "callback", type=CaseEvent.Type.CALL, text=remark or _("未接通"),
-                          data={"reached": False})
+                          data={"reached": False, "attempt": attempt})
+    return _scored(case, actor, score, remark, by_owner=False)
+
+
+#: Timeline events after which a call-back round begins afresh, when no call-back clock runs.
+_CALLBACK_ROUND_EDGES = (Q(verb__in=("complete", "close", "reopen"))
+                         | Q(verb="callback", data__reached=True) | Q(verb="callback", data__given_up=True))
+
+
+def _failed_callbacks(case):
+    """How many call-backs of this round did not reach the owner: those since the running
+    call-back clock started; with none running (the policy has no call-back target, or a closed
+    case is called again), those since the round last began or ended on the timeline."""
+    attempts = case.events.filter(verb="callback", data__reached=False)
+    started = (case.clocks.filter(clock=clocks.CALLBACK, stopped_at__isnull=True)
+               .values_list("started_at", flat=True).first())
+    if started is not None:
+        return attempts.filter(created_at__gte=started).count()
+    edge = case.events.filter(_CALLBACK_ROUND_EDGES).order_by("-created_at", "-pk").values_list("created_at", "pk").first()
+    if edge is not None:
+        attempts = attempts.filter(Q(created_at__gt=edge[0]) | Q(created_at=edge[0], pk__gt=edge[1]))
+    return attempts.count()
+
+
+def _give_up_callback(case, actor, attempt, remark):
+    """The last failed attempt ends the call-back: the call-back clock stops, a signed-off
+    repair is closed (a closed case stays closed), one internal event and a history row — inside
+    the caller's transaction, the case already locked. Returns the event."""
+    reason = _("三次回访未接通，结束回访")
+
+    def changes(locked):
+        if locked.status == Status.SIGNED_OFF:
+            return {"status": Status.CLOSED, "closed_at": timezone.now()}
+        return {}
+
+    case = _transition(case, actor, "callback", None, allowed=STATES["callback"], permission="callback_case",
+                       reason=reason, text=f"{reason}：{remark}" if remark else reason, visible_to_owner=False,
+                       changes=changes, data={"reached": False, "attempt": attempt, "given_up": True})
+    return case.last_event
+
+
+def rate(case, who, *, score, comment=""):
+    """业主评价: the owner scores the service 1–5 from their case page. It stands for the
+    call-back (the same rules: below 3 reopens and escalates; otherwise a signed-off repair is
+    closed) and the owner sees it on their timeline. Once per round of work: refused when the
+    case was already scored since it was last completed, closed or reopened."""
+    comment = _clean_text(comment, _("评价内容"), required=False, limit=500)
+    return _scored(case, as_actor(who), score, comment, by_owner=True)
+
+
+def scored_this_round(case):
+    """Whether the case got a score (owner's rating or a reached call-back) since it was last
+    completed, closed or reopened."""
+    last = (CaseEvent.objects.filter(case=case, verb__in=("complete", "close", "reopen", "sign_off", "callback"))
+            .exclude(verb="callback", data__reached=False).order_by("-created_at", "-pk").values_list("verb", flat=True)
+            .first())
+    return last == "callback"
+
+
+def _scored(case, actor, score, remark, *, by_owner):
     try:
         score = int(score)
     except (TypeError, ValueError):
@@ -516,6 +604,8 @@ def callback(case, who, *, reached, score=None, remark=""):
     low = score < LOW_SCORE
 
     def changes(locked):
+        if by_owner:
+            _require(not scored_this_round(locked), _("您已评价过这张工单，感谢您的反馈。"), "rated")
         if low:
             return {"status": Status.IN_PROGRESS, "closed_at": None,
                     "escalation_level": min(locked.escalation_level + 1, MAX_ESCALATION)}
@@ -523,17 +613,47 @@ def callback(case, who, *, reached, score=None, remark=""):
             return {"status": Status.CLOSED, "closed_at": timezone.now()}
         return {}
 
+    reason = (_("业主评价 %(score)s 分") if by_owner else _("回访 %(score)s 分")) % {"score": score}
     with transaction.atomic():
         case = _transition(
             case, actor, "callback", None, allowed=STATES["callback"], permission="callback_case",
-        reason=_("回访 %(score)s 分") % {"score": score}, text=remark, visible_to_owner=False,
-            changes=changes, data={"reached": True, "score": score, "reopened": low},
+            reason=reason, text=remark or (reason if by_owner else ""), visible_to_owner=by_owner,
+            changes=changes,
+            data={"reached": True, "score": score, "reopened": low, **({"by_owner": True} if by_owner else {})},
             clock_event=("reopen", {}) if low else ("callback", {"done": True}),
         )
         if low:
             _tell_quality(case, case.last_event,
-                          _("回访满意度 %(score)s 分，已重开并升级。%(remark)s") % {"score": score, "remark": remark})
+                          _("%(reason)s，已重开并升级。%(remark)s") % {"reason": reason, "remark": remark})
         return case
+
+
+def owner_message(case, who, text, uploads=()):
+    """业主留言: the owner writes on their case, with photos if they like. The owner sees it on
+    their timeline; staff see it there and the assignee is told in the admin inbox."""
+    actor = as_actor(who)
+    text = _clean_text(text, _("留言内容"), limit=500)
+    checked = files.check_files(uploads)
+    with _files_stored() as names, transaction.atomic():
+        case = _locked(case, actor)
+        _require(case.status != Status.CANCELLED,
+                 _("工单 %(number)s 已取消，不能再留言。如有新问题请重新报事。") % {"number": case.number}, "state")
+        event = _event(case, actor, "owner_message", type=CaseEvent.Type.MESSAGE, text=text, visible_to_owner=True)
+        if checked:
+            _attach(case, actor, checked, CaseAttachment.Purpose.REPORT, True, names)
+        _tell_assignee(case, event, _("业主留言：%(text)s") % {"text": text[:100]})
+        return event
+
+
+def _tell_assignee(case, event, text):
+    from notifications.services import send
+
+    person = case.assignee or case.registered_by
+    if person is None:
+        return
+    send(f"case:{case.pk}:event:{event.pk}", [person], "generic",
+         {"subject": _("工单 %(number)s：%(text)s") % {"number": case.number, "text": text}, "body": text},
+         channels=["admin"], url=reverse("wagtailsnippets_cases_case:inspect", args=[case.pk]))
 
 
 def close(case, who, note=""):
@@ -585,10 +705,37 @@ def hand_to_third_party(case, who, contractor, reason):
         return {"original_contractor_id": locked.original_contractor_id or locked.contractor_id,
                 "contractor": contractor, "dispatched_at": timezone.now()}
 
-    return _transition(case, as_actor(who), "third_party", Status.DISPATCHED,
-                       allowed=STATES["third_party"], permission="manage_case",
-                       reason=reason, changes=changes,
-                       data={"contractor": getattr(contractor, "pk", None)})
+    actor = as_actor(who)
+    with transaction.atomic():
+        case = _transition(case, actor, "third_party", Status.DISPATCHED,
+                           allowed=STATES["third_party"], permission="manage_case",
+                           reason=reason, changes=changes,
+                           data={"contractor": getattr(contractor, "pk", None)})
+        worklinks.issue(case, actor)
+        return case
+
+
+def work_link(case, who, *, renew, reason):
+    """派工链接: staff send the contractor a new link (revoking the old one) or revoke the
+    case's links without a new one (a lost phone, a forwarded SMS). An internal timeline event
+    names who did it and why."""
+    actor = as_actor(who)
+    reason = _clean_text(reason, _("原因"), limit=200)
+    with transaction.atomic():
+        _require_permission(actor, "dispatch_case")
+        case = _locked(case, actor)
+        _require(possible("work_link", case), _("工单 %(number)s 当前没有可用的派工链接。") % {"number": case.number},
+                 "state")
+        if renew:
+            link = worklinks.issue(case, actor)
+            text = _("已重新发送派工链接给%(name)s：%(reason)s") % {"name": case.contractor.name, "reason": reason}
+        else:
+            link = None
+            worklinks.revoke(case, reason)
+            text = _("已作废派工链接：%(reason)s") % {"reason": reason}
+        _event(case, actor, "work_link", type=CaseEvent.Type.NOTE, text=text,
+               data={"renewed": bool(renew), "link": link.pk if link else None})
+        return link
 
 
 MAX_ESCALATION = 3

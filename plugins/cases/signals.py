@@ -1,8 +1,9 @@
 """Receivers: what the case desk does when the rest of the portal speaks (plugins/signals.py)."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import services
+from . import owner_access, services
 from .models import Case
 from .queues import cases_changed
 
@@ -36,4 +37,5 @@ def open_case_from_submission(sender, submission, kind, unit, **kwargs):
               for photo in submission.photos.all()]
     if photos:
         services.copy_files(case, services.Actor.system(_("网上报事")), photos)
-    return {"reference": case.number, "label": _("工单号")}
+    return {"reference": case.number, "label": _("工单号"),
+            "url": reverse("cases:follow_link", args=[owner_access.follow_token(case)])}

@@ -26,8 +26,9 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
 from estates import scope
 from estates.viewsets import ScopedSnippetViewSet
+from notifications.services import absolute_url
 
-from . import services
+from . import services, worklinks
 from .forms import (
     AddNoteForm,
     AttachForm,
@@ -46,6 +47,7 @@ from .forms import (
     RegisterCaseForm,
     SignOffForm,
     ThirdPartyForm,
+    WorkLinkForm,
 )
 from .models import Case, CaseAttachment, PauseReason
 from .replies import REPLY_VERBS, replies_for
@@ -154,6 +156,9 @@ VERBS = {
              lambda case, user, data: services.decide_compensation(
                  data["compensation"], user, approve=data["approve"], note=data["note"]),
              _("赔付审批已记录。"), also=_decidable),
+        Verb("work_link", "dispatch_case", WorkLinkForm,
+             lambda case, user, data: services.work_link(case, user, renew=data["renew"], reason=data["reason"]),
+             _("派工链接已处理。")),
         Verb("escalate", "manage_case", ReasonForm,
              lambda case, user, data: services.escalate(case, user, data["reason"]),
              _("已升级。"), danger=True),
@@ -191,6 +196,9 @@ HEADER_FIELDS = (
 
 #: How many of the latest timeline events the case page shows before "show all".
 TIMELINE_SHOWN = 50
+
+#: How many of the case's contractor links the page lists.
+WORK_LINKS_SHOWN = 5
 
 #: How many of the unit's other cases the page lists.
 OTHER_CASES_LIMIT = 20
@@ -426,6 +434,7 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
                 for item in self.object.attachments.order_by("created_at", "pk")
             ],
             compensations=pending_compensations(self.object),
+            work_links=self.work_links(),
             # One query, only when a form that takes a standard reply is on offer.
             standard_replies=replies_for(self.object) if any(
                 item["verb"].name in REPLY_VERBS for item in verb_forms) else [],
@@ -438,6 +447,17 @@ class CaseInspectView(CaseObjectMixin, ScopedSnippetViewSet.inspect_view_class):
 
     def get_fields_context(self):
         return []  # the template renders ``header``
+
+    def work_links(self):
+        """The case's latest contractor links, with the live one's address for a dispatcher to
+        pass on (WeChat, a call) — only to staff who may dispatch: the link acts on the case."""
+        if self.object.contractor_id is None and self.object.original_contractor_id is None:
+            return []
+        links = list(self.object.work_links.select_related("contractor", "created_by")[:WORK_LINKS_SHOWN])
+        may_share = self.request.user.has_perm("cases.dispatch_case")
+        return [{"link": link, "live": link.live(),
+                 "url": absolute_url(worklinks.path_for(link)) if may_share and link.live() else ""}
+                for link in links]
 
 
 class CaseVerbView(CaseInspectView):
@@ -494,16 +514,21 @@ class CaseAttachmentView(View):
         if not case_policy().user_has_permission(request.user, "view"):
             raise PermissionDenied
         cases = scope.restrict(Case.objects.all(), request.user)
-        attachment = get_object_or_404(CaseAttachment.objects.filter(case__in=cases), pk=attachment)
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, OSError):
-            raise Http404 from None
-        response = FileResponse(handle, content_type=attachment.content_type,
-                                as_attachment=not attachment.is_image, filename=attachment.name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return serve_attachment(get_object_or_404(CaseAttachment.objects.filter(case__in=cases), pk=attachment))
+
+
+def serve_attachment(attachment):
+    """The response for a case file whose reader the caller has checked: images inline, other
+    files as downloads, never sniffed, cached by the browser only."""
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=attachment.content_type,
+                            as_attachment=not attachment.is_image, filename=attachment.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # --- Register -----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The case desk in the Wagtail admin: the 客服工单 menu (queues, the case list, categories,
-calendars) and the case look-up the scoped list and chooser use."""
+calendars), the call-back desk (回访台) and the case look-up the scoped list and chooser use."""
 
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
@@ -9,6 +9,7 @@ from estates.search import SEARCHERS
 from . import admin_hooks  # noqa: F401  (historic-case import pages, holiday-data panel)
 from . import bulk_actions  # noqa: F401  (批量派单; bulk delete within scope)
 from .admin_money import scorecard_urls
+from .callback_desk import callback_desk_menu_item, callback_desk_urls
 from .owner_pages import cases_panel
 from .models import Case
 from .queues import search_cases
@@ -19,4 +20,6 @@ SEARCHERS[Case] = search_cases
 
 register_snippet(CaseDeskViewSetGroup)
 hooks.register("register_admin_urls", scorecard_urls)
+hooks.register("register_admin_urls", callback_desk_urls)  # 回访台
+hooks.register("register_admin_menu_item", callback_desk_menu_item)
 hooks.register("owner_home_panels", cases_panel)  # 我的家 (owners/views.py)

@@ -2,6 +2,7 @@ from .attachments import CaseAttachment
 from .calendars import WorkCalendar, WorkCalendarDay, WorkCalendarHours
 from .cases import Case, CaseCounter, CaseEvent
 from .choices import ActorType, Channel, ClockKind, ComplaintGrade, Kind, PauseReason, Priority, Status
+from .links import WorkLink
 from .money import Compensation, DepositCharge
 from .routing import RoutingRule, StandardReply
 from .sla import CaseClock, SLAPolicy, SLATarget, TargetUnit
@@ -32,4 +33,5 @@ __all__ = [
     "WorkCalendar",
     "WorkCalendarDay",
     "WorkCalendarHours",
+    "WorkLink",
 ]

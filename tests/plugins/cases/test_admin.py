@@ -562,6 +562,7 @@ def test_the_offered_verbs_are_exactly_those_the_services_accept(agent, new_case
         "compensation": lambda: services.request_compensation(case, agent, amount=10, reason="误工"),
         "compensation_decision": lambda: services.decide_compensation(pending, agent, approve=True),
         "deposit_charge": lambda: services.charge_deposit(case, agent, amount=10, evidence="报价单"),
+        "work_link": lambda: services.work_link(case, agent, renew=True, reason="师傅换了手机"),
     }
     assert set(calls) == set(VERBS)
     for name, verb in VERBS.items():

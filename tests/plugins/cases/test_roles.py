@@ -45,7 +45,7 @@ HANDLING = {"accept", "contact", "start", "pause", "resume", "on_site", "departm
             "complete", "note", "attach"}
 ROLE_VERBS = {
     AGENT: HANDLING | {"sign_off", "callback"},
-    DISPATCHER: HANDLING | {"dispatch"},
+    DISPATCHER: HANDLING | {"dispatch", "work_link"},
     LIAISON: HANDLING,
     QUALITY: HANDLING | {"sign_off", "callback", "close", "cancel", "third_party", "recheck", "escalate",
                          "reopen", "deposit_charge", "compensation"},
@@ -135,6 +135,7 @@ def scenario(boss, new_case, project):
         "cancel": lambda: (repair(Status.REGISTERED), {"reason": "重复登记"}),
         "note": lambda: (repair(Status.REGISTERED), {"text": "业主白天不在家"}),
         "attach": lambda: (repair(Status.REGISTERED), {"files": pdf(), "purpose": "other"}),
+        "work_link": lambda: (repair(Status.DISPATCHED), {"renew": "yes", "reason": "师傅换了手机"}),
     }
 
     def make(verb):
