@@ -48,10 +48,16 @@ def timeline(case, viewer=ActorType.OWNER):
         entries.append({
             "event": event,
             "who": progress.actor_label(event.actor_type, event.actor_name, viewer),
-            "what": services.VERB_NAMES.get(event.verb, event.get_type_display()),
+            "what": _verb_label(event),
             "files": [files[pk] for pk in ids if pk in files],
         })
     return entries
+
+
+def _verb_label(event):
+    if event.verb == "callback" and isinstance(event.data, dict) and event.data.get("by_owner"):
+        return _("评价")  # the owner's own rating, not a call from the call centre
+    return services.VERB_NAMES.get(event.verb, event.get_type_display())
 
 
 def _running(case):

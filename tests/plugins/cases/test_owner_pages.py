@@ -67,6 +67,12 @@ def test_an_owner_sees_where_their_repair_stands_and_only_what_is_for_them(owner
     assert "内部：业主脾气急" not in body  # internal notes stay internal
     assert agent.username not in body and "客服" in body  # staff act as 客服, never by name
     assert "给客服留言" in body
+    assert "13800138000" not in body  # the reporter's mobile is not shown
+
+
+def test_the_owners_home_links_each_case_to_its_page(owner_client, new_case):
+    case = new_case()
+    assert f'href="{page(case.number)}"' in text(owner_client.get("/owner/"))
 
 
 def test_another_owner_and_strangers_get_404_even_for_a_real_number(new_case, unit, owner_client):
@@ -114,6 +120,7 @@ def test_a_case_is_followed_with_its_number_and_the_last_four_digits(new_case, c
     assert response.status_code == 302 and response["Location"] == page(case.number)
     body = text(client.get(page(case.number)))
     assert case.number in body and "登录" in body and "给客服留言" not in body  # reading only
+    assert "13800138000" not in body
 
 
 def test_a_follower_cannot_act_on_the_case(new_case, client, rate_cache):  # noqa: F811
