@@ -42,3 +42,10 @@ def register_openday_log_actions(actions):
     actions.register_action(ACTION_REGISTER)(RegisterFormatter)
     actions.register_action(ACTION_CANCEL)(CancelFormatter)
     actions.register_action(ACTION_CHECK_IN)(CheckInFormatter)
+
+
+@hooks.register("owner_home_panels")
+def owner_open_days(request, owner):
+    from .owner_panel import open_days_panel
+
+    return open_days_panel(request, owner)
