@@ -90,11 +90,15 @@ def _pg_connect(url):
                            connect_timeout=5)
 
 
+def _bench_name(name):
+    if not name.startswith(("anju_bench", "bench_")):
+        raise ValueError(f"refusing to recreate or drop {name!r}: benchmark databases start with anju_bench")
+
+
 def create_postgres(url):
     """Drop (if left over) and create the database named in ``url``."""
     maintenance, name = _maintenance_url(url)
-    if not name.startswith(("anju_bench", "bench_")):
-        raise ValueError(f"refusing to recreate {name!r}: benchmark databases start with anju_bench")
+    _bench_name(name)
     with _pg_connect(maintenance) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -102,6 +106,7 @@ def create_postgres(url):
 
 def drop_postgres(url):
     maintenance, name = _maintenance_url(url)
+    _bench_name(name)  # never a database the benchmarks did not make, whatever the URL says
     with _pg_connect(maintenance) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -23,6 +23,15 @@ def rate(name):
     return getattr(settings, name, RATE_DEFAULTS[name])
 
 
+def client_ip(request):
+    """The client's address as the limits see it: RATELIMIT_IP_META_KEY (a META header the proxy
+    sets) when configured, else REMOTE_ADDR."""
+    key = getattr(settings, "RATELIMIT_IP_META_KEY", None)
+    if isinstance(key, str) and key in request.META:
+        return request.META[key].split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def limited(request, group, rate_name, key="ip"):
     """Count this POST against ``rate_name``; True once it is over."""
     return is_ratelimited(request, group=group, key=key, rate=rate(rate_name), method="POST", increment=True)

@@ -18,7 +18,7 @@ from estates.normalize import mask_mobile
 
 from . import codes, session
 from .forms import CodeForm, MobileForm
-from .ratelimits import limited, too_many
+from .ratelimits import client_ip, limited, too_many
 
 PENDING_KEY = "anju_owner_pending"
 #: Hook name: functions (request, owner) -> HTML of a panel on 我的家, e.g. the case desk's.
@@ -53,7 +53,7 @@ def sign_in(request):
             or limited(request, "owners.send.mobile.hour", "OWNER_RATE_SEND_MOBILE_HOUR", by_number)):
         return too_many(request, form, "owners/sign_in.html", _("验证码已发送，请稍候再获取。"), context)
     try:
-        codes.send_code(mobile, ip=request.META.get("REMOTE_ADDR"))
+        codes.send_code(mobile, ip=client_ip(request))
     except codes.SignInError as error:
         form.add_error("mobile", error.message)
         status = 503 if error.code == "sms_failed" else 400

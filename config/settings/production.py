@@ -36,6 +36,9 @@ DATABASES = {"default": database_from_env(DATA_DIR / "anju.sqlite3", conn_max_ag
 
 # --- HTTPS and cookies ----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the proxy REMOTE_ADDR is the proxy: name the header it sets to the client's address
+# (e.g. HTTP_X_REAL_IP, which the proxy must overwrite), or every "per IP" limit is site-wide.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "").strip() or None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -188,3 +188,10 @@ def test_bad_requests_never_500(client, owner):
     for data in ({"mobile": "x" * 500}, {}, {"mobile": "１３９００１３９０００"}):  # full-width digits: fine
         assert client.post(SIGN_IN, data).status_code in (302, 400)
     assert client.post(CODE, {"code": "1" * 50}).status_code == 400
+
+
+def test_behind_a_proxy_the_code_records_the_clients_address(owner, settings):
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    response = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP="203.0.113.9").post(SIGN_IN, {"mobile": owner.mobile})
+    assert response.status_code == 302
+    assert SignInCode.objects.get().ip == "203.0.113.9"
