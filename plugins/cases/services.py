@@ -727,7 +727,7 @@ def work_link(case, who, *, renew, reason):
         _require(possible("work_link", case), _("工单 %(number)s 当前没有可用的派工链接。") % {"number": case.number},
                  "state")
         if renew:
-            link = worklinks.issue(case, actor)
+            link = worklinks.issue(case, actor, renew=True)
             text = _("已重新发送派工链接给%(name)s：%(reason)s") % {"name": case.contractor.name, "reason": reason}
         else:
             link = None

@@ -50,10 +50,17 @@ def lifetime():
     return datetime.timedelta(days=apps.get_app_config("cases").settings.get("WORK_LINK_DAYS", 7))
 
 
-def issue(case, actor, when=None):
-    """Revoke the case's live links and make one for its current contractor, inside the
-    caller's transaction (the dispatch's). Returns the new link, or None without a contractor."""
+def issue(case, actor, when=None, *, renew=False):
+    """The link of the case's current contractor, inside the caller's transaction (the
+    dispatch's): a re-dispatch that keeps the contractor keeps its live link (no second SMS)
+    unless ``renew``; otherwise the case's live links are revoked and a new one is sent. None
+    without a contractor."""
     when = when or timezone.now()
+    if case.contractor_id is not None and not renew:
+        live = WorkLink.objects.filter(case=case, contractor_id=case.contractor_id, revoked_at__isnull=True,
+                                       expires_at__gt=when).first()
+        if live is not None:
+            return live
     revoke(case, _("已重新派单"), when)
     if case.contractor_id is None:
         return None

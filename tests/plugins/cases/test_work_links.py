@@ -208,3 +208,12 @@ def test_a_dispatcher_sees_the_live_link_on_the_admin_case_page(dispatched, agen
     client.force_login(agent)
     body = text(client.get(f"/admin/snippets/cases/case/inspect/{case.pk}/"))
     assert "派工链接" in body and worklinks.path_for(WorkLink.objects.get(case=case)) in body
+
+
+def test_a_re_dispatch_to_the_same_contractor_keeps_its_link(dispatched, agent, fixer, client):
+    case = dispatched()
+    path = link_path(case)
+    services.dispatch(case, agent, contractor=fixer, assignee=agent, note="换个处理人")
+    assert client.get(path).status_code == 200
+    assert WorkLink.objects.filter(case=case).count() == 1
+    assert Message.objects.filter(key__startswith=f"case:{case.pk}:worklink:").count() == 1
