@@ -899,8 +899,11 @@ class CaseMaker:
         if handed:
             if rng.random() < 0.35:  # a unit in its first weeks after handover
                 since = day - dt.timedelta(days=rng.expovariate(1 / HANDOVER_DECAY_DAYS))
-                low = min(bisect.bisect_left(self.handed_dates, since), handed - 1)
-                return registry.handed[rng.randrange(low, handed)][1], True
+                low = bisect.bisect_left(self.handed_dates, since)
+                # None handed over in that window (a gap between handovers): any handed unit,
+                # not the last one before the gap, which would gather a third of the repairs.
+                if low < handed:
+                    return registry.handed[rng.randrange(low, handed)][1], True
             return registry.handed[rng.randrange(handed)][1], True
         if sold:
             return registry.sold[rng.randrange(sold)][1], False

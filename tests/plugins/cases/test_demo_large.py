@@ -64,6 +64,12 @@ class TestTwoThousandCases:
     def test_descriptions_are_chinese_varied_and_searchable(self, seeded):
         _descriptions_are_chinese_varied_and_searchable(seeded)
 
+    def test_no_unit_gathers_the_cases_of_a_gap_between_handovers(self, seeded):
+        from django.db.models import Count
+
+        busiest = Case.objects.filter(unit__isnull=False).values("unit").annotate(n=Count("pk")).order_by("-n").first()["n"]
+        assert busiest <= COUNT * 0.02, busiest  # 300 units: about 7 each on average
+
     def test_a_second_run_adds_nothing(self, seeded):
         cases, events, clocks_count = Case.objects.count(), CaseEvent.objects.count(), CaseClock.objects.count()
         again = demo_large.seed_large(count=COUNT, now=NOW)
