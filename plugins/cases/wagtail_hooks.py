@@ -10,6 +10,7 @@ from . import admin_hooks  # noqa: F401  (historic-case import pages, holiday-da
 from . import bulk_actions  # noqa: F401  (批量派单; bulk delete within scope)
 from .admin_money import scorecard_urls
 from .callback_desk import callback_desk_menu_item, callback_desk_urls
+from .intake_views import intake_menu_item, intake_urls
 from .owner_pages import cases_panel
 from .models import Case
 from .queues import search_cases
@@ -22,4 +23,6 @@ register_snippet(CaseDeskViewSetGroup)
 hooks.register("register_admin_urls", scorecard_urls)
 hooks.register("register_admin_urls", callback_desk_urls)  # 回访台
 hooks.register("register_admin_menu_item", callback_desk_menu_item)
+hooks.register("register_admin_urls", intake_urls)  # 来电登记
+hooks.register("register_admin_menu_item", intake_menu_item)
 hooks.register("owner_home_panels", cases_panel)  # 我的家 (owners/views.py)
