@@ -77,6 +77,9 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from benchkit import (  # noqa: E402
+    env_int,
+    redis_db,
+    think_range,
     REPO,
     WORK,
     checked,
@@ -137,29 +140,6 @@ class Settings:
     keep: bool = False
 
 
-def _int(environ, name, default, minimum=1):
-    value = int(str(environ.get(name, default)).replace("_", "").replace(",", ""))
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}")
-    return value
-
-
-def _think(text):
-    """"500-1500" → (500, 1500) milliseconds between a client's requests; "0" → (0, 0)."""
-    low, _, high = text.strip().partition("-")
-    low, high = int(low), int(high or low)
-    if low < 0 or high < low:
-        raise ValueError("BENCH_CASES_THINK_MS must be MIN-MAX milliseconds, MIN <= MAX")
-    return (low, high)
-
-
-def redis_db(url):
-    from urllib.parse import urlsplit
-
-    path = urlsplit(url).path.strip("/")
-    return int(path) if path else 0
-
-
 def settings_from_env(environ=os.environ):
     databases = tuple(name.strip() for name in environ.get("BENCH_CASES_DATABASES", "sqlite,postgres").split(",")
                       if name.strip())
@@ -167,20 +147,20 @@ def settings_from_env(environ=os.environ):
     if unknown:
         raise ValueError(f"unknown BENCH_CASES_DATABASES entries: {sorted(unknown)}")
     settings = Settings(
-        cases=_int(environ, "BENCH_CASES", 1_000_000),
+        cases=env_int(environ, "BENCH_CASES", 1_000_000),
         databases=databases,
         postgres_url=environ.get("BENCH_CASES_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         redis_url=environ.get("BENCH_CASES_REDIS_URL", DEFAULT_REDIS_URL),
-        requests=_int(environ, "BENCH_CASES_REQUESTS", 5),
-        events=_int(environ, "BENCH_CASES_EVENTS", 300, 0),
-        assign=_int(environ, "BENCH_CASES_ASSIGN", 300, 0),
-        sweep_due=_int(environ, "BENCH_CASES_SWEEP_DUE", 5000),
-        clients=_int(environ, "BENCH_CASES_CLIENTS", 20),
-        registrations=_int(environ, "BENCH_CASES_REGISTRATIONS", 25),
-        think_ms=_think(environ.get("BENCH_CASES_THINK_MS", "500-1500")),
-        burst=_int(environ, "BENCH_CASES_BURST", 5, 0),
+        requests=env_int(environ, "BENCH_CASES_REQUESTS", 5),
+        events=env_int(environ, "BENCH_CASES_EVENTS", 300, 0),
+        assign=env_int(environ, "BENCH_CASES_ASSIGN", 300, 0),
+        sweep_due=env_int(environ, "BENCH_CASES_SWEEP_DUE", 5000),
+        clients=env_int(environ, "BENCH_CASES_CLIENTS", 20),
+        registrations=env_int(environ, "BENCH_CASES_REGISTRATIONS", 25),
+        think_ms=think_range(environ, "BENCH_CASES_THINK_MS"),
+        burst=env_int(environ, "BENCH_CASES_BURST", 5, 0),
         worker_class=environ.get("BENCH_CASES_WORKER_CLASS", DEFAULT_WORKER_CLASS).strip(),
-        threads=_int(environ, "BENCH_CASES_THREADS", 4),
+        threads=env_int(environ, "BENCH_CASES_THREADS", 4),
         cache=environ.get("BENCH_CASES_CACHE", "1") != "0",
         keep=bool(environ.get("BENCH_KEEP")),
     )

@@ -71,6 +71,9 @@ if str(BENCH_DIR) not in sys.path:
 
 from bench_cases import HttpClient, Phase, percentile  # noqa: E402,F401 (percentile: tests)
 from benchkit import (  # noqa: E402
+    env_int,
+    redis_db,
+    think_range,
     REPO,
     WORK,
     checked,
@@ -122,28 +125,6 @@ class Settings:
         return self.clients * (self.signins + 1)
 
 
-def _int(environ, name, default, minimum=1, maximum=None):
-    value = int(str(environ.get(name, default)).replace("_", "").replace(",", ""))
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be between {minimum} and {maximum}" if maximum is not None
-                         else f"{name} must be at least {minimum}")
-    return value
-
-
-def _think(text):
-    """"500-1500" → (500, 1500) milliseconds after each request; "0" → (0, 0)."""
-    low, _, high = text.strip().partition("-")
-    low, high = int(low), int(high or low)
-    if low < 0 or high < low:
-        raise ValueError("BENCH_OWNERS_THINK_MS must be MIN-MAX milliseconds, MIN <= MAX")
-    return (low, high)
-
-
-def redis_db(url):
-    path = urlsplit(url).path.strip("/")
-    return int(path) if path else 0
-
-
 def settings_from_env(environ=os.environ):
     databases = tuple(name.strip() for name in environ.get("BENCH_OWNERS_DATABASES", "sqlite,postgres").split(",")
                       if name.strip())
@@ -154,16 +135,16 @@ def settings_from_env(environ=os.environ):
         databases=databases,
         postgres_url=environ.get("BENCH_OWNERS_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         redis_url=environ.get("BENCH_OWNERS_REDIS_URL", DEFAULT_REDIS_URL),
-        cases=_int(environ, "BENCH_OWNERS_CASES", 20_000),
-        requests=_int(environ, "BENCH_OWNERS_REQUESTS", 20),
-        events=_int(environ, "BENCH_OWNERS_EVENTS", 40, 2),
-        photos=_int(environ, "BENCH_OWNERS_PHOTOS", 6, 0),
+        cases=env_int(environ, "BENCH_OWNERS_CASES", 20_000),
+        requests=env_int(environ, "BENCH_OWNERS_REQUESTS", 20),
+        events=env_int(environ, "BENCH_OWNERS_EVENTS", 40, 2),
+        photos=env_int(environ, "BENCH_OWNERS_PHOTOS", 6, 0),
         # Loopback addresses 127.77.<client>.<request>: one octet each.
-        clients=_int(environ, "BENCH_OWNERS_CLIENTS", 20, 1, 250),
-        signins=_int(environ, "BENCH_OWNERS_SIGNINS", 25, 1, 249),
-        think_ms=_think(environ.get("BENCH_OWNERS_THINK_MS", "500-1500")),
+        clients=env_int(environ, "BENCH_OWNERS_CLIENTS", 20, 1, 250),
+        signins=env_int(environ, "BENCH_OWNERS_SIGNINS", 25, 1, 249),
+        think_ms=think_range(environ, "BENCH_OWNERS_THINK_MS"),
         worker_class=environ.get("BENCH_OWNERS_WORKER_CLASS", "sync").strip(),
-        threads=_int(environ, "BENCH_OWNERS_THREADS", 4),
+        threads=env_int(environ, "BENCH_OWNERS_THREADS", 4),
         keep=bool(environ.get("BENCH_KEEP")),
     )
     if settings.worker_class not in ("sync", "gthread"):

@@ -66,6 +66,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from benchkit import (  # noqa: E402
+    redis_db,
     PYTHON,
     REPO,
     WORK,
@@ -153,12 +154,6 @@ class Settings:
     worker_class: str = DEFAULT_WORKER_CLASS
     threads: int = 4
     keep: bool = False
-
-
-def redis_db(url):
-    """The database number of a redis:// URL (0 when it names none)."""
-    path = urlsplit(url).path.strip("/")
-    return int(path) if path else 0
 
 
 def settings_from_env(environ=os.environ):

@@ -67,6 +67,29 @@ def djtask(env, *args):
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def env_int(environ, name, default, minimum=1, maximum=None):
+    """An integer setting of a benchmark (``1_000_000`` and ``1,000,000`` allowed), in range."""
+    value = int(str(environ.get(name, default)).replace("_", "").replace(",", ""))
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be between {minimum} and {maximum}" if maximum is not None
+                         else f"{name} must be at least {minimum}")
+    return value
+
+
+def think_range(environ, name, default="500-1500"):
+    """"500-1500" → (500, 1500) milliseconds a client pauses after each request; "0" → (0, 0)."""
+    low, _, high = environ.get(name, default).strip().partition("-")
+    low, high = int(low), int(high or low)
+    if low < 0 or high < low:
+        raise ValueError(f"{name} must be MIN-MAX milliseconds, MIN <= MAX")
+    return (low, high)
+
+
+def redis_db(url):
+    path = urlsplit(url).path.strip("/")
+    return int(path) if path else 0
+
+
 def fresh_dir(path):
     path = Path(path)
     if path.exists():

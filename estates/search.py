@@ -21,10 +21,10 @@ UNIT_MOBILE_MIN_DIGITS = 7
 OWNER_MOBILE_MIN_DIGITS = 4
 
 
-def _mobile_fragment(text):
+def mobile_fragment(text, separators=SEPARATORS_RE):
     """The digits of a (possibly partial) mobile as stored: country code and separators removed.
     "" when ``text`` is not digits."""
-    digits = SEPARATORS_RE.sub("", text)
+    digits = separators.sub("", text)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -38,7 +38,7 @@ def _mobile_q(text, min_digits, prefix=""):
     """A prefix match on the mobile column, or None when ``text`` is no mobile."""
     if not DIGITS_RE.match(text):
         return None
-    fragment = _mobile_fragment(text)
+    fragment = mobile_fragment(text)
     if len(fragment) < min_digits or not fragment.startswith("1"):
         return None
     return Q(**{f"{prefix}mobile__startswith": fragment})

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from estates import scope
 from estates.models import Owner, Ownership, Unit
 from estates.normalize import MOBILE_RE, clean_text
+from estates.search import mobile_fragment
 
 from .models import Case
 from .models.choices import OPEN_STATUSES
@@ -78,15 +79,9 @@ class Result:
 
 
 def _mobile_digits(text):
-    """The digits of a typed number with country code and separators removed, or ""."""
-    digits = SEPARATORS_RE.sub("", text)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits if digits.isdigit() else ""
+    """The digits of a typed number with country code and separators (full-width brackets too)
+    removed, or ""."""
+    return mobile_fragment(text, SEPARATORS_RE)
 
 
 def prefix_q(field_name, prefix, using="default"):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from estates import scope
 from estates.models import Unit
 from estates.normalize import clean_text
+from estates.search import mobile_fragment
 
 from . import search as case_search
 from .models import Case, Status
@@ -231,15 +232,8 @@ UNIT_MATCHES = 500
 
 
 def _mobile_fragment(text):
-    digits = SEPARATORS_RE.sub("", text)
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix):]
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if digits.isdigit() and digits.startswith("1") and len(digits) >= MOBILE_MIN_DIGITS:
-        return digits
-    return ""
+    digits = mobile_fragment(text, SEPARATORS_RE)
+    return digits if digits.startswith("1") and len(digits) >= MOBILE_MIN_DIGITS else ""
 
 
 def search_cases(queryset, query, scanning=False):
