@@ -37,6 +37,8 @@ import django  # noqa: E402
 
 django.setup()
 
+import cases_tasks  # noqa: E402  (bench/ is the script's directory)
+
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -189,24 +191,11 @@ def setup(events, photos, http, inproc):
 
 
 def _timed(client, url, requests):
-    """Median, min and max milliseconds of ``requests`` GETs after one warm-up; the queries and
-    the body of one more request."""
-    response = client.get(url, secure=True)
-    status = response.status_code
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(url, secure=True)
-        times.append(time.perf_counter() - started)
-        status = max(status, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, secure=True)
-    body = response.content.decode("utf-8", errors="replace")
-    return {
-        "median_ms": _ms(statistics.median(times)), "min_ms": _ms(min(times)), "max_ms": _ms(max(times)),
-        "status": status if status != 200 else response.status_code, "queries": len(queries),
-        "bytes": len(response.content), "body": body,
-    }
+    """bench_cases' in-process timing (median, min and max of ``requests`` GETs after a warm-up,
+    the status, the queries of one more) plus the body of a last request, for the content checks."""
+    result = cases_tasks._timed(client, url, requests)
+    result["body"] = client.get(url, secure=True).content.decode("utf-8", errors="replace")
+    return result
 
 
 def _last_code(mobile):
