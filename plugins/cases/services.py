@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from estates import scope
 from estates.normalize import normalize_mobile
 
-from . import clocks, files, worklinks
+from . import clocks, files, rollups, worklinks
 from .models import (
     ActorType,
     Case,
@@ -134,6 +134,7 @@ def _save(case, actor, reason, fields=None):
 
 def _event(case, actor, verb, *, type=CaseEvent.Type.TRANSITION, from_status="", text="",
            visible_to_owner=False, data=None, when=None):
+    rollups.mark(case)  # every change writes an event: its cohort's figures are stale
     return CaseEvent.objects.create(
         case=case,
         type=type,

@@ -34,13 +34,14 @@ from estates.models import Building, Contractor, Department
 from estates.viewsets import ScopedSnippetViewSet, local_naive
 from home.viewsets import csv_safe
 
+from . import drilldown
 from . import search as case_search
 from .admin_rules import RoutingRuleViewSet, StandardReplyViewSet
 from .admin_sla import SLAPolicyViewSet
 from .admin_money import CompensationViewSet, DepositChargeViewSet
 from .columns import CheckboxColumn, case_list_columns, person
 from .forms import HOURS_FIELD_NAMES, WEEKDAYS, CategoryForm, WorkCalendarForm
-from .models import Case, Category, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
+from .models import Case, Category, Channel, Kind, Priority, Status, WorkCalendar, WorkCalendarDay
 from .queues import QUEUES, menu_counts, queue_choices, queue_menu_label, search_cases
 from .views import CaseAttachmentView, CaseInspectView, CaseVerbView, RegisterCaseView
 
@@ -167,6 +168,13 @@ class CaseFilterSet(WagtailFilterSet):
     contractor = django_filters.ChoiceFilter(label=_("施工单位"), field_name="contractor_id")
     department = django_filters.ChoiceFilter(label=_("责任部门"), field_name="department_id")
     registered_at = django_filters.DateFromToRangeFilter(label=_("登记日期"), widget=DateRangePickerWidget)
+    channel = django_filters.ChoiceFilter(label=_("来源渠道"), choices=Channel.choices)
+    # The dashboard's drill-downs (dashboard.drill): the contractor that had the repair's one
+    # chance, the cases without a category/department/contractor, and a figure's condition.
+    holder = django_filters.ChoiceFilter(label=_("承修单位（一次机会）"), method="filter_holder")
+    missing = django_filters.ChoiceFilter(label=_("未填写"), choices=drilldown.missing_choices,
+                                          method="filter_missing")
+    figure = django_filters.ChoiceFilter(label=_("指标"), choices=drilldown.figure_choices, method="filter_figure")
     per_page = django_filters.ChoiceFilter(
         label=_("每页条数"), choices=[(str(n), str(n)) for n in PER_PAGE[1:]], empty_label=str(PER_PAGE[0]),
         method="filter_nothing",
@@ -175,7 +183,7 @@ class CaseFilterSet(WagtailFilterSet):
     class Meta:
         model = Case
         fields = ["queue", "project", "building", "kind", "category", "status", "priority", "contractor",
-                  "department", "registered_at", "per_page"]
+                  "department", "registered_at", "channel", "holder", "missing", "figure", "per_page"]
 
     def __init__(self, data=None, *args, request=None, **kwargs):
         super().__init__(data, *args, request=request, **kwargs)
@@ -188,12 +196,22 @@ class CaseFilterSet(WagtailFilterSet):
                                      int(building) if building.isdigit() else None)
         for name in ("project", "building", "category", "contractor", "department"):
             self.filters[name].extra["choices"] = choices.get(name, [])
+        self.filters["holder"].extra["choices"] = choices.get("contractor", [])
         if choices.get("building"):
             self.filters["building"].extra.pop("help_text", None)
 
     def filter_queue(self, queryset, name, value):
         queue = QUEUES.get(value)
         return queue.apply(queryset, self.request.user) if queue else queryset
+
+    def filter_holder(self, queryset, name, value):
+        return drilldown.apply_holder(queryset, int(value))
+
+    def filter_missing(self, queryset, name, value):
+        return drilldown.apply_missing(queryset, value)
+
+    def filter_figure(self, queryset, name, value):
+        return drilldown.apply(queryset, value)
 
     def filter_nothing(self, queryset, name, value):
         return queryset

@@ -10,6 +10,7 @@ from . import admin_hooks  # noqa: F401  (historic-case import pages, holiday-da
 from . import bulk_actions  # noqa: F401  (批量派单; bulk delete within scope)
 from .admin_money import scorecard_urls
 from .callback_desk import callback_desk_menu_item, callback_desk_urls
+from .dashboard_views import dashboard_menu_item, dashboard_panel, dashboard_urls
 from .intake_views import intake_menu_item, intake_urls
 from .owner_pages import cases_panel
 from .models import Case
@@ -25,4 +26,7 @@ hooks.register("register_admin_urls", callback_desk_urls)  # 回访台
 hooks.register("register_admin_menu_item", callback_desk_menu_item)
 hooks.register("register_admin_urls", intake_urls)  # 来电登记
 hooks.register("register_admin_menu_item", intake_menu_item)
+hooks.register("register_admin_urls", dashboard_urls)  # 指标看板
+hooks.register("register_admin_menu_item", dashboard_menu_item)
+hooks.register("construct_homepage_panels", dashboard_panel)
 hooks.register("owner_home_panels", cases_panel)  # 我的家 (owners/views.py)

@@ -4,6 +4,7 @@ from .cases import Case, CaseCounter, CaseEvent
 from .choices import ActorType, Channel, ClockKind, ComplaintGrade, Kind, PauseReason, Priority, Status
 from .links import WorkLink
 from .money import Compensation, DepositCharge
+from .rollups import CaseRollup, Dimension, RollupMark, RollupState
 from .routing import RoutingRule, StandardReply
 from .sla import CaseClock, SLAPolicy, SLATarget, TargetUnit
 from .taxonomy import Category
@@ -15,14 +16,18 @@ __all__ = [
     "CaseClock",
     "CaseCounter",
     "CaseEvent",
+    "CaseRollup",
     "Category",
     "Channel",
     "ClockKind",
     "Compensation",
     "ComplaintGrade",
     "DepositCharge",
+    "Dimension",
     "Kind",
     "PauseReason",
+    "RollupMark",
+    "RollupState",
     "Priority",
     "RoutingRule",
     "SLAPolicy",

@@ -103,6 +103,7 @@ class Case(models.Model):
             ("close_case", _("可以关闭或取消工单")),
             ("manage_case", _("可以升级、重开、转第三方")),
             ("approve_compensation", _("可以审批赔付")),
+            ("view_figures", _("可以查看指标看板")),
         ]
         constraints = [
             # One case per source record: a re-delivered form submission opens nothing twice.

@@ -14,7 +14,7 @@ from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
-from plugins.cases import clocks, defaults, tasks
+from plugins.cases import clocks, defaults, rollups, tasks
 from plugins.cases.models import Case, CaseClock, CaseEvent, ClockKind
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.plugins.cases.test_clocks import register_at  # noqa: F401 (fixture)
@@ -206,10 +206,12 @@ def test_the_sweep_reads_only_what_is_due_in_a_bounded_number_of_queries(
         assigned()
     for _ in range(30):  # running clocks not yet due: never read
         register_at(MANAGER_AT)
+    rollups.refresh()  # the dashboard's roll-ups built, the registrations' marks consumed
     # One batch: candidates, lock cases, clocks with their people, then one write per table
     # (history may take two inserts), the savepoint pair, and the advisory lock on PostgreSQL;
-    # then the outbox for the whole batch: read the keys, insert, read back (its savepoint pair).
-    with django_assert_max_num_queries(17):
+    # then the outbox for the whole batch: read the keys, insert, read back (its savepoint pair);
+    # then the roll-ups with nothing marked: their state, the marks, the "as of" time.
+    with django_assert_max_num_queries(20):
         result = clocks.sweep(REMIND)
     assert result.reminded == due_count
 
@@ -246,7 +248,8 @@ def test_the_task_runs_the_same_sweep(assigned):
     assert tasks.sweep_cases.backend == "background"
     with time_machine.travel(REMIND, tick=False):
         assert tasks.sweep_cases.call() == {
-            "reminded": 1, "breached": 0, "escalated": 0, "clocks": 1, "cases": 1, "busy": False}
+            "reminded": 1, "breached": 0, "escalated": 0, "clocks": 1, "cases": 1, "busy": False,
+            "cohorts": -1}  # the first sweep builds the dashboard's roll-ups
 
 
 # --- PostgreSQL: two schedulers, and a case a verb holds ------------------------------------------

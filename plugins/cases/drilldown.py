@@ -1,0 +1,97 @@
+"""The conditions behind the dashboard's figures (dashboard.py), as filters of the case list
+(``?figure=clock_late:contact``): a figure's number and its drill-down list count the same
+cases, by the same rules as rollups.compute."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import CaseClock, CaseEvent, ClockKind, Kind, Status
+from .models.choices import OPEN_STATUSES
+
+
+def _clocks(clock):
+    return CaseClock.objects.filter(case_id=OuterRef("pk"), clock=clock)
+
+
+def _decided(clock):
+    return Q(Exists(_clocks(clock).filter(Q(stopped_at__isnull=False) | Q(breached_at__isnull=False))))
+
+
+def _late(clock):
+    return Q(Exists(_clocks(clock).filter(breached_at__isnull=False)))
+
+
+def _met(clock):
+    return Q(Exists(_clocks(clock).filter(stopped_at__isnull=False, breached_at__isnull=True)))
+
+
+def _events(condition):
+    return Q(Exists(CaseEvent.objects.filter(condition, case_id=OuterRef("pk"))))
+
+
+def _failed():
+    from .figures import FAILED  # figures imports the services, which import the roll-ups
+
+    return _events(FAILED)
+
+
+def _counted():
+    holder = Q(original_contractor__isnull=False) | Q(contractor__isnull=False)
+    return Q(kind=Kind.REPAIR) & holder & (Q(completed_at__isnull=False) | Q(original_contractor__isnull=False))
+
+
+def _figures():
+    figures = {
+        "closed": (_("已关闭"), lambda: Q(status=Status.CLOSED)),
+        "cancelled": (_("已取消"), lambda: Q(status=Status.CANCELLED)),
+        "open": (_("在办"), lambda: Q(status__in=OPEN_STATUSES)),
+        "repairs": (_("报修"), lambda: Q(kind=Kind.REPAIR)),
+        "counted": (_("已有结果的报修"), _counted),
+        "first_time": (_("一次修好"), lambda: _counted() & Q(original_contractor__isnull=True) & ~_failed()),
+        "not_first_time": (_("未能一次修好"), lambda: _counted() & (Q(original_contractor__isnull=False) | _failed())),
+        "third_party": (_("转第三方"), lambda: _counted() & Q(original_contractor__isnull=False)),
+        "repeat": (_("重复报修"), lambda: Q(kind=Kind.REPAIR, repeat_of__isnull=False)),
+        "scored": (_("已评分回访"), lambda: _events(Q(verb="callback", data__reached=True))),
+        "low_score": (_("低分回访"), lambda: _events(Q(verb="callback", data__reached=True, data__reopened=True))),
+    }
+    for clock, label in ClockKind.choices:
+        figures[f"clock_decided:{clock}"] = (_("%(clock)s：已有结果") % {"clock": label}, lambda c=clock: _decided(c))
+        figures[f"clock_met:{clock}"] = (_("%(clock)s：按时") % {"clock": label}, lambda c=clock: _met(c))
+        figures[f"clock_late:{clock}"] = (_("%(clock)s：超时") % {"clock": label}, lambda c=clock: _late(c))
+    return figures
+
+
+#: slug -> (label, () -> Q)
+FIGURES = _figures()
+
+
+def figure_choices():
+    return [(slug, label) for slug, (label, _condition) in FIGURES.items()]
+
+
+def apply(queryset, slug):
+    figure = FIGURES.get(slug)
+    return queryset.filter(figure[1]()) if figure else queryset
+
+
+#: ``?missing=category``: the cases without one (the dashboard's "（未分类）" rows).
+MISSING = {"category": ("category__isnull", _("未分类")), "department": ("department__isnull", _("未派部门")),
+           "holder": (None, _("未派施工单位"))}
+
+
+def missing_choices():
+    return [(slug, label) for slug, (_lookup, label) in MISSING.items()]
+
+
+def apply_missing(queryset, slug):
+    if slug == "holder":
+        return queryset.filter(original_contractor__isnull=True, contractor__isnull=True)
+    lookup = MISSING.get(slug, (None,))[0]
+    return queryset.filter(**{lookup: True}) if lookup else queryset
+
+
+def apply_holder(queryset, contractor_id):
+    """The contractor that had the repair's one chance (figures.py): the original contractor
+    once the work went to a third party, else the contractor."""
+    return queryset.filter(Q(original_contractor_id=contractor_id)
+                           | Q(original_contractor__isnull=True, contractor_id=contractor_id))
