@@ -213,6 +213,9 @@ class DashboardView(DashboardMixin, WagtailAdminTemplateMixin, TemplateView):
     page_title = _("指标看板")
     header_icon = "view"
 
+    def get_breadcrumbs_items(self):
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.page_title}]
+
     def get(self, request, *args, **kwargs):
         try:
             period = dashboard.period_from(request.GET, request.user)
