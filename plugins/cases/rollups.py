@@ -22,7 +22,9 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from .models import Case, CaseClock, CaseEvent, CaseRollup, Dimension, RollupMark, RollupState
-from .models.choices import OPEN_STATUSES, Kind, Status
+from .models.choices import OPEN_STATUSES, ClockKind, Kind, Status
+
+CLOCK_KINDS = frozenset(ClockKind.values)
 
 #: Duration buckets in minutes: bucket i holds [EDGES[i], EDGES[i+1]); the last is open-ended.
 EDGES = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 960, 1440, 2160, 2880, 3600, 4320,
@@ -78,10 +80,12 @@ class _Counts:
 
     def row(self, month, project_id, dimension, key, with_durations):
         values = {name: getattr(self, name) for name in self.__slots__[:-2]}
+        for clock, (decided, met) in self.clocks.items():
+            if clock in CLOCK_KINDS:
+                values[f"{clock}_decided"], values[f"{clock}_met"] = decided, met
         durations = ({measure: {str(b): n for b, n in sorted(buckets.items())}
                       for measure, buckets in self.durations.items()} if with_durations else {})
         return CaseRollup(month=month, project_id=project_id, dimension=dimension, key=key,
-                          clocks={clock: list(pair) for clock, pair in self.clocks.items()},
                           durations=durations, **values)
 
 

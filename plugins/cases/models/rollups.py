@@ -51,8 +51,24 @@ class CaseRollup(models.Model):
     scored = models.PositiveIntegerField(default=0)
     score_total = models.PositiveIntegerField(default=0)
     low_scores = models.PositiveIntegerField(default=0)
-    # {clock: [decided, met]}: a clock is decided once it stopped or breached.
-    clocks = models.JSONField(default=dict)
+    # Per clock: decided (stopped or breached) and met (stopped, not breached). Columns, not
+    # JSON, so the dashboard adds them up in SQL.
+    acknowledgement_decided = models.PositiveIntegerField(default=0)
+    acknowledgement_met = models.PositiveIntegerField(default=0)
+    contact_decided = models.PositiveIntegerField(default=0)
+    contact_met = models.PositiveIntegerField(default=0)
+    answer_decided = models.PositiveIntegerField(default=0)
+    answer_met = models.PositiveIntegerField(default=0)
+    department_reply_decided = models.PositiveIntegerField(default=0)
+    department_reply_met = models.PositiveIntegerField(default=0)
+    on_site_decided = models.PositiveIntegerField(default=0)
+    on_site_met = models.PositiveIntegerField(default=0)
+    resolution_decided = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    callback_decided = models.PositiveIntegerField(default=0)
+    callback_met = models.PositiveIntegerField(default=0)
+    recheck_decided = models.PositiveIntegerField(default=0)
+    recheck_met = models.PositiveIntegerField(default=0)
     # {measure: {bucket: count}} for the whole cohort only (dimension "all"): see rollups.BUCKETS.
     durations = models.JSONField(default=dict)
 

@@ -1,5 +1,6 @@
 """指标看板: the page, its drill-downs, export, panel, scope and bad input, as a manager uses it."""
 
+import datetime as dt
 import io
 import re
 from html import unescape
@@ -39,8 +40,13 @@ def figures(new_case, agent, project, other_project):
     services.register(elsewhere, kind="repair", channel="web", project=other_project,
                       unit=UnitFactory(building__project=other_project), reporter_name="李先生",
                       reporter_mobile="13900139000", description="外地项目的报修")
+    # Last month's case: counted in last month's figures, never in this month's drill-downs.
+    last_month = services.register(agent, kind="repair", channel="hotline", project=project,
+                                   unit=UnitFactory(building=done.unit.building), reporter_name="赵先生",
+                                   reporter_mobile="13700137000", description="上月的报修",
+                                   when=timezone.now() - dt.timedelta(days=40))
     rollups.rebuild()
-    return {"fixer": fixer, "done": done}
+    return {"fixer": fixer, "done": done, "last_month": last_month}
 
 
 def links(html):
@@ -82,11 +88,13 @@ def test_query_count_does_not_grow_with_cases(client, manager, new_case, agent, 
 def test_a_figure_drills_down_to_its_cases(client, manager, figures):
     client.force_login(manager)
     html = client.get(URL).content.decode()
-    drill = next(link for link in links(html) if "figure=counted" not in link and "figure=closed" not in link
-                 and "registered_at_after" in link and "figure=" not in link)
+    overview = html.split('id="table-overview"')[1].split("</section>")[0]
+    drill = links(overview)[1]  # 受理量 (the first is the table's XLSX export)
+    assert "registered_at_from=" in drill and "figure=" not in drill
     listed = client.get(drill)
     assert listed.status_code == 200
     assert listed.content.decode().count("BX") >= 3
+    assert figures["last_month"].number not in listed.content.decode()  # the period holds
     # The contractor row drills down through the contractor that had the one chance.
     holder = next(link for link in links(html) if f"holder={figures['fixer'].pk}" in link and "figure" not in link)
     page = client.get(holder).content.decode()
@@ -151,7 +159,7 @@ def test_drill_down_filters_refuse_nonsense_without_500(client, manager, figures
     client.force_login(manager)
     listing = reverse("wagtailsnippets_cases_case:list")
     for params in ({"figure": "nope"}, {"holder": "999999"}, {"missing": "x"}, {"figure": "clock_late:contact",
-                                                                                 "registered_at_after": "bad"}):
+                                                                                 "registered_at_from": "bad"}):
         assert client.get(listing, params).status_code in (200, 400)
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from plugins.cases import clocks, drilldown, rollups, services
-from plugins.cases.models import Case, CaseClock, CaseRollup, Dimension, RollupMark, RollupState
+from plugins.cases.models import Case, CaseClock, CaseRollup, ClockKind, Dimension, RollupMark, RollupState
 from tests.factories import UnitFactory
 
 from .conftest import contractor
@@ -31,10 +31,12 @@ def whole(month=None):
               "scored", "score_total", "low_scores")}
     total["clocks"] = {}
     for row in rows:
-        for clock, (decided, met) in row.clocks.items():
-            pair = total["clocks"].setdefault(clock, [0, 0])
-            pair[0] += decided
-            pair[1] += met
+        for clock in ClockKind.values:
+            decided, met = getattr(row, f"{clock}_decided"), getattr(row, f"{clock}_met")
+            if decided:
+                pair = total["clocks"].setdefault(clock, [0, 0])
+                pair[0] += decided
+                pair[1] += met
     return total
 
 
