@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from estates.models import Contractor, Department, Project, Unit
 
-from . import rollups, services
+from . import digest, rollups, services
 from .models import Case, Category, Status
 from .services import Actor
 
@@ -59,6 +59,7 @@ def seed_cases(stdout=None, size="small"):
     months = rollups.rebuild()
     if stdout is not None:
         stdout.write(f"指标汇总：{months} 个月，用时 {time.monotonic() - started:.1f} 秒")
+    digest.seed_digest(stdout=stdout)  # yesterday's complaints, as published this morning
     return made
 
 

@@ -146,8 +146,11 @@ def queue_counts(user, queues=None):
     queues = list(QUEUES.values() if queues is None else queues)
     if not queues:
         return {}
+    allowed = scope.project_ids_for(user)
+    if allowed is not None and not allowed:  # staff serving no project yet: nothing to count
+        return dict.fromkeys((queue.slug for queue in queues), 0)
     base = scope.restrict(Case.objects.all(), user).order_by()
-    unlimited = scope.project_ids_for(user) is None
+    unlimited = allowed is None
     parts, params = [], []
     for n, queue in enumerate(queues):
         if unlimited and queue.case_ids is not None:

@@ -10,6 +10,7 @@ from . import admin_hooks  # noqa: F401  (historic-case import pages, holiday-da
 from . import bulk_actions  # noqa: F401  (批量派单; bulk delete within scope)
 from .admin_money import scorecard_urls
 from .callback_desk import callback_desk_menu_item, callback_desk_urls
+from .digest_views import add_digest_panel, digest_menu_item, digest_permissions, digest_urls
 from .dashboard_views import dashboard_menu_item, dashboard_panel, dashboard_urls
 from .intake_views import intake_menu_item, intake_urls
 from .owner_pages import cases_panel
@@ -29,4 +30,8 @@ hooks.register("register_admin_menu_item", intake_menu_item)
 hooks.register("register_admin_urls", dashboard_urls)  # 指标看板
 hooks.register("register_admin_menu_item", dashboard_menu_item)
 hooks.register("construct_homepage_panels", dashboard_panel)
+hooks.register("register_admin_urls", digest_urls)  # 每日投诉简报
+hooks.register("register_admin_menu_item", digest_menu_item)
+hooks.register("construct_homepage_panels", add_digest_panel)
+hooks.register("register_permissions", digest_permissions)
 hooks.register("owner_home_panels", cases_panel)  # 我的家 (owners/views.py)

@@ -2,6 +2,7 @@ from .attachments import CaseAttachment
 from .calendars import WorkCalendar, WorkCalendarDay, WorkCalendarHours
 from .cases import Case, CaseCounter, CaseEvent
 from .choices import ActorType, Channel, ClockKind, ComplaintGrade, Kind, PauseReason, Priority, Status
+from .digest import ComplaintDigest, DigestReceipt, DigestSettings
 from .links import WorkLink
 from .money import Compensation, DepositCharge
 from .rollups import CaseRollup, Dimension, RollupMark, RollupState
@@ -21,8 +22,11 @@ __all__ = [
     "Channel",
     "ClockKind",
     "Compensation",
+    "ComplaintDigest",
     "ComplaintGrade",
     "DepositCharge",
+    "DigestReceipt",
+    "DigestSettings",
     "Dimension",
     "Kind",
     "PauseReason",

@@ -281,3 +281,11 @@ def test_zero_seconds_counts_on_every_page(client, agent, new_case, settings):
     assert _unassigned_label(client) == "未派单（1）"
     Case.objects.update(status=Status.CLOSED)
     assert _unassigned_label(client) == "未派单（0）"
+
+
+def test_staff_serving_no_project_yet_see_empty_queues_not_an_error(client, new_case):
+    new_case()
+    newcomer = staff_with_perms("cases.view_case", projects=[], username="newcomer")
+    assert set(queue_counts(newcomer).values()) == {0}
+    client.force_login(newcomer)
+    assert client.get("/admin/").status_code == 200

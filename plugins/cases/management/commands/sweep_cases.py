@@ -1,16 +1,21 @@
 """manage.py sweep_cases [--batch-size N] [--every SECONDS]
 
 All time-based work of the case desk: reminders before a clock falls due, breaches, and the
-three escalation levels, each exactly once. Safe to run every minute from cron or a systemd
-timer; a second run at the same moment changes nothing. The work is plugins.cases.clocks.sweep.
+three escalation levels, each exactly once; then the daily complaint digest (publishing it once
+its time of day has passed, chasing unread readers once the delay has passed). Safe to run every
+minute from cron or a systemd timer; a second run at the same moment changes nothing. The work
+is plugins.cases.clocks.sweep and plugins.cases.digest.due_work.
 """
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from plugins.cases import clocks
+from plugins.cases import clocks, digest
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -32,7 +37,18 @@ class Command(BaseCommand):
             raise CommandError(_("间隔必须是正整数（秒）。"))
         while True:
             result = clocks.sweep(batch_size=batch_size)
-            self.stdout.write(result.summary())
+            self.stdout.write(result.summary() + self._digest_work())
             if every is None:
                 return
             time.sleep(every)
+
+    def _digest_work(self):
+        """The digest's part, appended to the one-line summary when it did something. A failure
+        here is logged and never stops the clock sweep (nor the --every loop)."""
+        try:
+            work = digest.due_work()
+        except Exception:
+            logger.exception("The daily complaint digest failed in sweep_cases")
+            self.stderr.write(_("每日投诉简报处理失败，详见日志；时限巡检不受影响。"))
+            return ""
+        return " " + work.summary() if work else ""
