@@ -9,24 +9,29 @@ mobile (exact, or a prefix of at least ``MOBILE_PREFIX_MIN`` digits) or by name 
 label (prefix), cases by unit and by reporter mobile. The number of queries does not grow with
 the owners, units or cases found: each list is one query, each capped.
 
-Nothing here changes a case: "add this call to it" is ``services.add_note`` (intake_views.py).
+``page_options`` loads what the registration form offers (categories, the user's projects,
+standard replies) in one query. Only ``register_once`` changes anything: it is
+``services.register`` under the form's idempotency token, so a double submit opens one case,
+not two. "Add this call to it" is ``services.add_note`` (intake_views.py).
 """
 
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 
-from django.db import connections
-from django.db.models import Prefetch, Q
+from django.db import IntegrityError, connections
+from django.db.models import BooleanField, CharField, F, IntegerField, Prefetch, Q, TextField, Value
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from estates import scope
-from estates.models import Owner, Ownership, Unit
+from estates.models import Owner, Ownership, Project, Unit
 from estates.normalize import MOBILE_RE, clean_text
 from estates.search import mobile_fragment
 
-from .models import Case
+from . import services
+from .models import Case, Category, StandardReply
 from .models.choices import OPEN_STATUSES
 
 #: Cases registered within this many days are shown even when closed.
@@ -202,7 +207,8 @@ def lookup(user, text, unit_id=None, category=None):
     units_by_pk = {unit.pk: unit for unit in result.units}
     if unit_id is not None and unit_id in units_by_pk:
         result.picked_unit = units_by_pk[unit_id]
-    elif len(units_by_pk) == 1 and kind == "unit":  # the unit the caller named
+    elif len(units_by_pk) == 1 and (kind == "unit" or len(result.owners) == 1):
+        # The unit the caller named, or the only home of the only owner found.
         result.picked_unit = result.units[0]
     result.category = category
 
@@ -229,3 +235,123 @@ def lookup(user, text, unit_id=None, category=None):
                                   and case.unit_id == picked.pk and case.category_id == category.pk),
             })
     return result
+
+
+# --- Registering ------------------------------------------------------------------------------------
+
+#: ``Case.source`` of a case registered here: the form's idempotency token after this prefix.
+SOURCE_PREFIX = "intake:"
+
+
+def source_for(token):
+    return f"{SOURCE_PREFIX}{token}"
+
+
+def registered_with(token):
+    """The case a form with this token already opened, or None."""
+    return Case.objects.filter(source=source_for(token)).first()
+
+
+def register_once(user, token, **fields):
+    """(case, created): ``services.register`` with ``source="intake:<token>"``, or the case that
+    token already opened. ``Case.source`` is unique (``case_unique_source``), so two submits of
+    one form — a double click, a resent request, two workers at the same moment — cannot both
+    insert: the second gets an IntegrityError (its transaction, counter and clocks included, is
+    rolled back) and answers with the first one's case."""
+    source = source_for(token)
+    existing = registered_with(token)
+    if existing is not None:
+        return existing, False
+    try:
+        return services.register(user, source=source, **fields), True
+    except IntegrityError:
+        existing = registered_with(token)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def first_due(case):
+    """The running clock due first (not stopped, not paused), or None — what the agent tells
+    the caller ("someone will call you within 30 minutes")."""
+    if not hasattr(case, "clocks"):  # the SLA engine is not installed
+        return None
+    return (case.clocks.filter(stopped_at__isnull=True, paused_since__isnull=True)
+            .order_by("due_at", "pk").first())
+
+
+# --- What the page offers, in one query ------------------------------------------------------------
+
+#: At most this many standard replies are offered (live ones, in their sort order).
+MAX_REPLIES = 100
+
+#: The columns every part of the options query gives, in order.
+_COLUMNS = ("_type", "_pk", "_name", "_text", "_kind", "_ref", "_flag", "_sort", "_code",
+            "_parent_name", "_parent_sort", "_parent_code")
+_CATEGORY_FIELDS = ("id", "kind", "parent_id", "code", "name", "emergency", "sort_order", "active")
+_PARENT_FIELDS = ("id", "kind", "code", "name", "sort_order")  # in Category's field order
+
+
+def _typed(value, output_field):
+    return Value(value, output_field=output_field)
+
+
+@dataclass
+class Options:
+    """The page's choices: active categories (with their parents), the agent's projects and the
+    live standard replies."""
+
+    categories: list
+    projects: list
+    replies: list
+
+
+def page_options(user):
+    """The active categories, the projects ``user`` serves and the live standard replies in one
+    query (UNION ALL, as ``forms.dispatch_options``): the intake page is opened for every call,
+    and its look-up already spends most of its query budget. Categories and projects come back
+    as model instances (what the form hands to ``services.register``); replies as plain rows.
+    The lists are small (an administrator's tree, a staff member's projects, reviewed replies);
+    replies are capped in Python, since SQLite takes no LIMIT inside a UNION."""
+    text, number, flag = CharField(), IntegerField(), BooleanField()
+    categories = Category.objects.filter(active=True).order_by().annotate(
+        _type=_typed("category", text), _pk=F("pk"), _name=F("name"), _text=_typed("", TextField()),
+        _kind=F("kind"), _ref=F("parent_id"), _flag=F("emergency"), _sort=F("sort_order"), _code=F("code"),
+        _parent_name=F("parent__name"), _parent_sort=F("parent__sort_order"), _parent_code=F("parent__code"),
+    )
+    projects = scope.restrict(Project.objects.all(), user).order_by().annotate(
+        _type=_typed("project", text), _pk=F("pk"), _name=F("name"), _text=_typed("", TextField()),
+        _kind=_typed("", text), _ref=_typed(None, number), _flag=_typed(False, flag), _sort=_typed(0, number),
+        _code=F("code"), _parent_name=_typed("", text), _parent_sort=_typed(0, number),
+        _parent_code=_typed("", text),
+    )
+    replies = StandardReply.objects.filter(live=True).order_by().annotate(
+        _type=_typed("reply", text), _pk=F("pk"), _name=F("title"), _text=F("text"), _kind=F("kind"),
+        _ref=F("category_id"), _flag=_typed(False, flag), _sort=F("sort_order"), _code=_typed("", text),
+        _parent_name=_typed("", text), _parent_sort=_typed(0, number), _parent_code=_typed("", text),
+    )
+    rows = categories.values_list(*_COLUMNS).union(
+        projects.values_list(*_COLUMNS), replies.values_list(*_COLUMNS), all=True)
+    db = Category.objects.db
+    found = Options([], [], [])
+    parents = {}
+    for kind, pk, name, body, of_kind, ref, emergency, sort, code, parent_name, parent_sort, parent_code in rows:
+        if kind == "category":
+            category = Category.from_db(db, _CATEGORY_FIELDS, (pk, of_kind, ref, code, name, bool(emergency),
+                                                               sort, True))
+            if ref is not None:
+                if ref not in parents:
+                    parents[ref] = Category.from_db(db, _PARENT_FIELDS, (ref, of_kind, parent_code, parent_name,
+                                                                         parent_sort))
+                category.parent = parents[ref]
+            found.categories.append(category)
+        elif kind == "project":
+            found.projects.append(Project.from_db(db, ("id", "code", "name"), (pk, code, name)))
+        else:
+            found.replies.append(SimpleNamespace(pk=pk, title=name, text=body, kind=of_kind, category_id=ref,
+                                                 sort_order=sort))
+    found.categories.sort(key=lambda item: (item.kind, item.sort_order, item.code))  # Category's ordering
+    found.projects.sort(key=lambda item: (item.name, item.pk))
+    found.replies.sort(key=lambda item: (item.sort_order, item.pk))
+    del found.replies[MAX_REPLIES:]
+    return found
