@@ -23,16 +23,42 @@ SQLite and on PostgreSQL, then:
    client registers one case unmeasured (the server's first registrations open its database
    connections and fill its caches), and in each paced phase each client starts after a random
    pause of up to 1.5 s, so the clients are not in lockstep.
+5. **Manager pages** (``cases_tasks.py manager``, after 1–2): first ``rollups.rebuild()``, timed
+   for information (what ``seed_demo`` runs after the large demo; skipped when the roll-ups exist,
+   then only ``rollups.refresh()`` of what is marked), then for both users:
 
-1–3 run in process (``bench/cases_tasks.py``: Django's test client, the time around
+   - the 指标看板 ``/admin/cases/dashboard/`` for the benchmark project and the last whole month
+     (``?from=…&to=…&project=…``) and for all projects (the 客服经理: all of theirs) over the 12
+     months ending with this one: median < 500 ms, ≤ 25 queries each (its test's bound);
+   - its drill-down lists, the URLs built by ``dashboard.drill`` for those two periods: the
+     cases in, ``clock_late:contact``, ``clock_late:answer``, ``not_first_time``, ``repeat``,
+     ``low_score``, ``closed``, the contractor with most repairs (``holder``) and the category
+     with most cases: median < 150 ms, ≤ 15 queries each (as the queues). Each list is also
+     counted through the list's own filter set and must hold the dashboard's number of cases
+     (at most that many for the per-clock-round and per-call-back figures), so a parameter the
+     list ignores fails the entry instead of timing some other list;
+   - the 来电登记 look-up ``/admin/cases/intake/?q=…`` by a registered owner's mobile typed as
+     ``+86 138-0013-8000``, by the most frequent caller's number with spaces, by the commonest
+     owner name and by a unit label (``3-2-1502``), all of the benchmark project: median
+     < 100 ms, ≤ 15 queries each.
+
+   Entries ``cases.<db>.dashboard.{project_month,all_year}.<user>_ms``,
+   ``cases.<db>.drill.<period>.<list>.<user>_ms``, ``cases.<db>.intake.<query>.<user>_ms``
+   (user ``admin`` or ``staff``; the queries in the note and in the pass flag), each group's
+   ``queries_max``, and ``rollups.rebuild_seconds`` (or ``rollups.refresh_seconds``). A 4xx or
+   500 is a failed entry with its status (and the view's exception), not the end of the run; a
+   failure of the whole step is one failed entry (``manager.error``).
+
+1–3 and 5 run in process (``bench/cases_tasks.py``: Django's test client, the time around
 ``client.get`` after one warm-up, the median of BENCH_CASES_REQUESTS requests; queries counted
-with CaptureQueriesContext on one more request). Settings: ``bench/cases_settings.py``
+with CaptureQueriesContext on one more request). The steps run in the order 1–2, 5, 3, 4 (the
+sweep and the registrations change the data). Settings: ``bench/cases_settings.py``
 (production, Redis sessions, DEBUG off).
 
 Baselines measured in the same run: ``SELECT 1`` and a count served by an index
-(``case_project_status``) for 1–3; the hello-world view (same middleware) in process for 1–2;
-for 4, the same 20 clients posting (CSRF-checked) to the hello view before and after the
-registrations, p99.
+(``case_project_status``) for 1–3 and 5; the hello-world view (same middleware) in process for
+1–2, and again while 5 runs (``manager.baseline.hello_ms``); for 4, the same 20 clients posting
+(CSRF-checked) to the hello view before and after the registrations, p99.
 
 Set-up (``cases_tasks.py setup``): the two users, 300 open cases assigned to each (so "mine" has
 rows), 300 notes on one case through ``services.add_note``.
@@ -99,6 +125,12 @@ TARGET_LIST_MS, TARGET_LIST_QUERIES = 150, 15
 TARGET_PAGE_MS, TARGET_PAGE_QUERIES = 100, 20
 TARGET_SWEEP_SECONDS = 10
 TARGET_REGISTER_P99_MS = 200
+#: 指标看板 (plugins/cases/dashboard_views.py): median and queries (its test allows 25).
+TARGET_DASHBOARD_MS, TARGET_DASHBOARD_QUERIES = 500, 25
+#: Drill-down lists: the case list's targets.
+TARGET_DRILL_MS, TARGET_DRILL_QUERIES = TARGET_LIST_MS, TARGET_LIST_QUERIES
+#: 来电登记 look-up (plugins/cases/intake_views.py; its test asserts ≤ 15 queries).
+TARGET_INTAKE_MS, TARGET_INTAKE_QUERIES = 100, 15
 #: "A few minutes" for the generator's cases alone (the registry and portal are seed_demo's).
 TARGET_SEED_SECONDS = 300
 GENERATOR_SOURCES = ("plugins/cases/demo_large.py", "plugins/cases/demo.py",
@@ -252,6 +284,118 @@ def page_entries(database, measured, events):
         out.append(result(name, row["median_ms"], "ms", TARGET_PAGE_MS, ok,
                           note=f"时间线 {events} 条；{row['queries']} 次查询（上限 {TARGET_PAGE_QUERIES}）；"
                                f"状态 {row['status']}；{row['url']}"))
+    return out
+
+
+PERIOD_LABELS = {"project_month": "单项目上一个整月", "all_year": "全部项目近 12 个月"}
+DRILL_LABELS = {
+    "cases_in": "受理量", "clock_late_contact": "联系业主超时", "clock_late_answer": "投诉答复超时",
+    "not_first_time": "未能一次修好", "repeat": "重复报修", "low_score": "低分回访", "closed": "已关闭",
+    "holder": "报修最多的施工单位（一次机会）", "category": "工单最多的分类",
+}
+INTAKE_LABELS = {"owner_mobile": "业主手机号（+86、连字符）", "caller_mobile": "常来电号码（空格分隔）",
+                 "owner_name": "最常见的业主姓名", "unit_label": "房号"}
+
+
+def drill_problem(row):
+    """Why a drill-down list is not the dashboard figure's cases, as a Chinese phrase ("" when
+    it is): the list must count the figure's number of cases — at most that many for figures
+    the dashboard counts per clock round or per call-back (``at_most``), and some when it is not
+    0. A parameter the list ignores (a misspelt filter) shows here as too many rows."""
+    if "rows_error" in row:
+        return f"列表条数未能核对（{row['rows_error']}）"
+    rows, expected = row.get("rows"), row.get("expected")
+    if rows is None or expected is None:
+        return ""
+    ignored = f"，列表忽略了参数 {'、'.join(row['ignored'])}" if row.get("ignored") else ""
+    if row.get("at_most"):
+        if rows > expected or (expected > 0) != (rows > 0):
+            return f"列表 {rows:,} 张，与看板数字 {expected:,} 不符（应不多于且非零时不为零）{ignored}"
+    elif rows != expected:
+        return f"列表 {rows:,} 张 ≠ 看板数字 {expected:,}{ignored}"
+    return ""
+
+
+def _timed_entry(name, row, target_ms, target_queries, what, problem=""):
+    """One measured GET as a result entry: failed (with its status or error, or ``problem``)
+    unless a 200 under both targets."""
+    if "median_ms" not in row:
+        return result(name, None, "ms", target_ms, False, note=f"{what}；出错：{row.get('error', '?')}；{row['url']}")
+    ok = (row["status"] == 200 and "error" not in row and not problem and row["median_ms"] < target_ms
+          and row["queries"] <= target_queries)
+    note = (f"{what}；{row['queries']} 次查询（上限 {target_queries}）；最快 {row['min_ms']} ms，"
+            f"最慢 {row['max_ms']} ms；{row['url']}")
+    if problem:
+        note = f"问题：{problem}；" + note
+    if row["status"] != 200 or "error" in row:
+        note = f"状态 {row['status']}" + (f"（{row['error']}）" if "error" in row else "") + "；" + note
+    return result(name, row["median_ms"], "ms", target_ms, ok, note=note)
+
+
+def _queries_max(name, rows, target, what):
+    counted = [row["queries"] for row in rows if "queries" in row and row.get("status") == 200]
+    if not counted:
+        return []
+    worst = max(counted)
+    return [result(name, worst, "次查询", target + 1, worst <= target, note=f"{what}查询次数的最大值（≤ {target}）")]
+
+
+def manager_entries(database, measured):
+    """Result entries of ``cases_tasks.py manager``: the roll-ups' rebuild (informational), the
+    指标看板, its drill-down lists and the 来电登记 look-up, per user."""
+    prefix = f"cases.{database}"
+    out = []
+    built = measured.get("rollups", {})
+    if "error" in built:
+        out.append(result(f"{prefix}.rollups.rebuild_seconds", None, "s", None, False,
+                          note=f"汇总表重建出错：{built['error']}"))
+    elif built.get("rebuilt"):
+        out.append(result(f"{prefix}.rollups.rebuild_seconds", built["seconds"], "s",
+                          note=f"参考：rollups.rebuild()（seed_demo 在大规模演示数据后运行）：{built['months']} 个月、"
+                               f"{built['rows']:,} 行汇总，{built['cases']:,} 张工单；随后 refresh {built['refresh_seconds']} s"))
+    elif built:
+        out.append(result(f"{prefix}.rollups.refresh_seconds", built.get("refresh_seconds"), "s",
+                          note=f"参考：汇总表已存在（未重建）；rollups.refresh() 重算 {built.get('refresh_cohorts')} 个"
+                               f"批次（{built.get('marks')} 个标记），共 {built.get('rows', 0):,} 行汇总"))
+    if measured.get("baseline", {}).get("hello_ms") is not None:
+        out.append(result(f"{prefix}.manager.baseline.hello_ms", measured["baseline"]["hello_ms"], "ms",
+                          note="基线：看板/下钻/来电登记测量时的进程内 hello 视图（同一中间件，已登录）"))
+    for problem in measured.get("problems", []):
+        out.append(result(f"{prefix}.manager.setup", None, "", None, False, note=f"准备出错：{problem}"))
+    periods = measured.get("periods", {})
+    for row in measured.get("dashboard", []):
+        user = USER_KEYS.get(row["user"], row["user"])
+        period = periods.get(f"{row['name']}.{row['user']}", {})
+        what = (f"指标看板，{PERIOD_LABELS.get(row['name'], row['name'])}（{period.get('label', '?')}），"
+                f"受理 {row.get('cases_in', '?'):,} 张，汇总 {row.get('rollup_rows', '?'):,} 行"
+                if "cases_in" in row else f"指标看板，{PERIOD_LABELS.get(row['name'], row['name'])}")
+        out.append(_timed_entry(f"{prefix}.dashboard.{row['name']}.{user}_ms", row, TARGET_DASHBOARD_MS,
+                                TARGET_DASHBOARD_QUERIES, what))
+    out += _queries_max(f"{prefix}.dashboard.queries_max", measured.get("dashboard", []), TARGET_DASHBOARD_QUERIES,
+                        "所有看板请求中")
+    for row in measured.get("drill", []):
+        user = USER_KEYS.get(row["user"], row["user"])
+        period_name, _sep, drill_name = row["name"].partition(".")
+        what = (f"下钻：{PERIOD_LABELS.get(period_name, period_name)} · {DRILL_LABELS.get(drill_name, drill_name)}，"
+                f"看板数字 {row.get('expected')}，列表 {row.get('rows', '?')} 张")
+        out.append(_timed_entry(f"{prefix}.drill.{row['name']}.{user}_ms", row, TARGET_DRILL_MS, TARGET_DRILL_QUERIES,
+                                what, drill_problem(row)))
+    out += _queries_max(f"{prefix}.drill.queries_max", measured.get("drill", []), TARGET_DRILL_QUERIES,
+                        "所有下钻列表请求中")
+    for row in measured.get("intake", []):
+        user = USER_KEYS.get(row["user"], row["user"])
+        found = (f"识别为 {row.get('kind') or '?'}，业主 {row.get('owners', '?')}、房屋 {row.get('units', '?')}、"
+                 f"工单 {row.get('cases', '?')}" + (f"，{row['lookup_error']}" if row.get("lookup_error") else ""))
+        what = f"来电登记：{INTAKE_LABELS.get(row['name'], row['name'])} “{row['q']}”，{found}"
+        out.append(_timed_entry(f"{prefix}.intake.{row['name']}.{user}_ms", row, TARGET_INTAKE_MS,
+                                TARGET_INTAKE_QUERIES, what))
+    out += _queries_max(f"{prefix}.intake.queries_max", measured.get("intake", []), TARGET_INTAKE_QUERIES,
+                        "所有来电登记查询中")
+    for username, perms in measured.get("users", {}).items():
+        missing = [name for name, granted in perms.items() if not granted]
+        if missing:
+            out.append(result(f"{prefix}.manager.permissions.{USER_KEYS.get(username, username)}", None, "", None,
+                              False, note=f"{username} 缺少权限：{', '.join('cases.' + m for m in missing)}"))
     return out
 
 
@@ -594,6 +738,11 @@ def bench_database(database, settings):
         setup_path = data_dir / "setup.json"
         setup_path.write_text(json.dumps(setup, ensure_ascii=False), encoding="utf-8")
         admin = tasks(env, "admin", settings.requests, setup_path)[0]
+        try:  # the dashboard's code failing must not cost the rest of the run
+            managed = tasks(env, "manager", settings.requests, setup_path)[0]
+        except Exception as error:
+            traceback.print_exc()
+            managed = {"error": f"{type(error).__name__}: {str(error)[:400]}"}
         swept = tasks(env, "sweep", settings.sweep_due)[0]
         phases = http_register(settings, env, setup, data_dir / "gunicorn.log")
         verified = tasks(env, "registered", REGISTER_MARK)[0]
@@ -640,6 +789,11 @@ def bench_database(database, settings):
     ]
     out += list_entries(database, admin["lists"])
     out += page_entries(database, admin["case_page"], setup["case_events"])
+    if "error" in managed:
+        out.append(result(f"{prefix}.manager.error", None, "", None, False,
+                          note=f"{label}：指标看板/下钻/来电登记的测量出错：{managed['error']}"))
+    else:
+        out += manager_entries(database, managed)
     if "error" in swept:
         out.append(result(f"{prefix}.sweep.seconds", None, "s", TARGET_SWEEP_SECONDS, False, note=swept["error"]))
     else:
