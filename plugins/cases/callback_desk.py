@@ -30,6 +30,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from estates import scope
 
 from . import queues, services
+from .admin_pages import TitledPage
 from .forms import CallbackForm
 from .models import Case, CaseClock, CaseEvent, ClockKind, Kind
 from .replies import replies_for
@@ -112,7 +113,7 @@ def _done_at(case):
     return case.completed_at if case.kind == Kind.REPAIR else case.closed_at
 
 
-class DueCallbacksView(CallbackDeskMixin, TemplateView):
+class DueCallbacksView(CallbackDeskMixin, TitledPage, TemplateView):
     """回访台: the due call-backs of the user's projects, a page at a time."""
 
     template_name = "cases/admin/callback_desk.html"

@@ -17,11 +17,11 @@ from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from estates import scope
 
 from . import charts, dashboard, rollups
+from .admin_pages import TitledPage
 from .dashboard import CLOCKS, Dimension
 from .models import ClockKind, Kind
 
@@ -208,13 +208,10 @@ class DashboardMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class DashboardView(DashboardMixin, WagtailAdminTemplateMixin, TemplateView):
+class DashboardView(DashboardMixin, TitledPage, TemplateView):
     template_name = "cases/admin/dashboard.html"
     page_title = _("指标看板")
     header_icon = "view"
-
-    def get_breadcrumbs_items(self):
-        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.page_title}]
 
     def get(self, request, *args, **kwargs):
         try:

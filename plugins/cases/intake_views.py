@@ -43,12 +43,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from estates import scope
 from estates.models import Owner
 
 from . import intake, services
+from .admin_pages import TitledPage
 from .intake_forms import TOKEN_RE, IntakeRegisterForm, new_token
 from .models import Case, ComplaintGrade, Kind, Priority
 from .models.choices import OPEN_STATUSES
@@ -100,7 +100,7 @@ class IntakeMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class IntakeView(IntakeMixin, WagtailAdminTemplateMixin, TemplateView):
+class IntakeView(IntakeMixin, TitledPage, TemplateView):
     """来电登记: type, see the caller's owners, units and cases; register the call."""
 
     template_name = "cases/admin/intake.html"
