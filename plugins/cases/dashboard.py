@@ -7,12 +7,13 @@ formulas below are shown on the page (``FORMULAS``) and in the README.
 """
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,16 +22,14 @@ from estates import scope
 from estates.models import Contractor, Department, Project
 
 from . import rollups
-from .models import Case, CaseRollup, Category, Channel, ClockKind, Dimension, Kind
-from .models.choices import OPEN_STATUSES
-from .queues import _breached_clocks
+from .models import CaseRollup, Category, Channel, ClockKind, Dimension, Kind
 
 #: The clocks on the dashboard, in the order of a case's life.
 CLOCKS = [ClockKind.ACKNOWLEDGEMENT, ClockKind.CONTACT, ClockKind.ON_SITE, ClockKind.DEPARTMENT_REPLY,
           ClockKind.ANSWER, ClockKind.RESOLUTION, ClockKind.CALLBACK, ClockKind.RECHECK]
 
 #: Counters summed from the roll-ups.
-COUNTERS = ("cases_in", "closed", "cancelled", "open", "repairs", "repairs_counted", "first_time", "third_party",
+COUNTERS = ("cases_in", "closed", "cancelled", "open", "late_open", "repairs", "repairs_counted", "first_time", "third_party",
             "repeats", "scored", "score_total", "low_scores")
 
 FORMULAS = [
@@ -45,7 +44,8 @@ FORMULAS = [
     (_("回访满意度"), _("接通并评分的回访（含业主在工单页的评价）的平均分，满分 5 分；低于 3 分为低分，低分会重开工单。")),
     (_("用时中位数 / 90 分位"), _("已关闭工单从登记到关闭的时长、已结束时限从开始到结束的时长（自然时间，含暂停）。"
                            "按时长区间累计后在区间内线性估算，精度为所在区间。")),
-    (_("当前在办 / 当前超时"), _("不受统计期限制：现在仍未完工的工单，以及现在有时限已超时的工单（实时）。")),
+    (_("当前在办 / 当前超时"), _("不受统计期限制：现在仍未完工的工单，以及其中有时限已超时（时限巡检已记录）的工单；"
+                            "与其他指标同一数据时间。点击进入的“已超时”队列是实时的，可能多出最近一分钟内到期的。")),
 ]
 
 
@@ -305,16 +305,15 @@ def trend(period, months=12):
 
 
 def now_figures(period):
-    """{project id: (open now, breached now)} in the period's projects, live (two queries)."""
-    cases = Case.objects.filter(status__in=OPEN_STATUSES)
-    clocks = _breached_clocks()
+    """{project id: (open now, breached now)} in the period's projects, whatever the period: the
+    cohorts' open and late-open counts summed over every month (one query). As current as the
+    roll-ups: a case that opens, closes or is recorded late marks its cohort, and the sweep that
+    records a breach recomputes it."""
+    rows = CaseRollup.objects.filter(dimension=Dimension.ALL)
     if period.project_ids is not None:
-        cases = cases.filter(project_id__in=period.project_ids)
-        clocks = clocks.filter(case__project_id__in=period.project_ids)
-    open_now = dict(cases.order_by().values("project_id").annotate(n=Count("pk")).values_list("project_id", "n"))
-    breached = dict(clocks.order_by().values("case__project_id")
-                    .annotate(n=Count("case_id", distinct=True)).values_list("case__project_id", "n"))
-    return {pk: (open_now.get(pk, 0), breached.get(pk, 0)) for pk in set(open_now) | set(breached)}
+        rows = rows.filter(project_id__in=period.project_ids)
+    found = rows.order_by().values("project_id").annotate(o=Sum("open"), late=Sum("late_open"))
+    return {pk: (o, late) for pk, o, late in found.values_list("project_id", "o", "late") if o or late}
 
 
 # --- Drilling down ----------------------------------------------------------------------------
@@ -324,6 +323,7 @@ DIMENSION_FILTERS = {Dimension.KIND: "kind", Dimension.CATEGORY: "category", Dim
                      Dimension.CONTRACTOR: "holder", Dimension.DEPARTMENT: "department"}
 
 
+@functools.cache
 def case_list_url():
     return reverse("wagtailsnippets_cases_case:list")
 

@@ -129,9 +129,9 @@ def build_tables(board, now):
          Cell(None if total.satisfaction is None else round(total.satisfaction, 2), score(total.satisfaction),
               drill("scored") if total.scored else ""),
          Cell(None, gettext("%(n)s 次评分，低分 %(low)s 次") % {"n": total.scored, "low": total.low_scores})],
-        [Cell(None, gettext("当前在办（实时）")), _count(sum(v[0] for v in now.values()),
+        [Cell(None, gettext("当前在办")), _count(sum(v[0] for v in now.values()),
                                                   dashboard.drill(period, "open", live=True)), Cell(None, "")],
-        [Cell(None, gettext("当前超时（实时）")), _count(sum(v[1] for v in now.values()),
+        [Cell(None, gettext("当前超时")), _count(sum(v[1] for v in now.values()),
                                                   dashboard.drill(period, "queue:breached", live=True)),
          Cell(None, "")],
     ]

@@ -2,6 +2,8 @@
 (``?figure=clock_late:contact``): a figure's number and its drill-down list count the same
 cases, by the same rules as rollups.compute."""
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -95,3 +97,73 @@ def apply_holder(queryset, contractor_id):
     once the work went to a third party, else the contractor."""
     return queryset.filter(Q(original_contractor_id=contractor_id)
                            | Q(original_contractor__isnull=True, contractor_id=contractor_id))
+
+
+# --- The count of a drill-down, from the roll-ups -----------------------------------------------
+
+#: The list filters a dashboard link sets besides the period and the figure (dashboard.drill).
+DIMENSION_PARAMS = {"kind": "kind", "category": "category", "channel": "channel", "department": "department",
+                    "holder": "contractor"}
+#: Parameters that never change which cases are listed.
+PASSIVE = {"per_page", "p", "ordering"}
+
+
+def _figure_count(figures, slug):
+    """The number of cases behind ``slug`` in summed roll-up ``figures`` (dashboard.Figures),
+    or None for a figure the roll-ups count otherwise (scores count call-backs, not cases)."""
+    plain = {"": "cases_in", "closed": "closed", "cancelled": "cancelled", "open": "open", "repairs": "repairs",
+             "counted": "repairs_counted", "first_time": "first_time", "third_party": "third_party",
+             "repeat": "repeats"}
+    if slug in plain:
+        return figures.counts[plain[slug]]
+    if slug == "not_first_time":
+        return figures.repairs_counted - figures.first_time
+    what, _sep, clock = slug.partition(":")
+    if clock and f"{clock}_decided" in figures.counts:
+        decided, met = figures.counts[f"{clock}_decided"], figures.counts[f"{clock}_met"]
+        return {"clock_decided": decided, "clock_met": met, "clock_late": decided - met}.get(what)
+    return None
+
+
+def known_count(params, user):
+    """The dashboard's own number for a case list that is exactly one of its drill-downs (whole
+    months, a project or all the user's projects, at most one dimension, a figure the roll-ups
+    count by case), else None. The list's rows are read live; this number is as of the last
+    sweep, like the dashboard it came from, and it spares the list counting a year of cases."""
+    from . import dashboard  # the dashboard reads the figures this module filters by
+
+    keys = {key for key, value in params.items() if value and key not in PASSIVE}
+    if not {"registered_at_from", "registered_at_to"} <= keys:
+        return None
+    dimensions = keys & ({*DIMENSION_PARAMS, "missing"})
+    if len(dimensions) > 1 or keys - dimensions - {"registered_at_from", "registered_at_to", "project", "figure"}:
+        return None
+    try:
+        start = dt.date.fromisoformat(params["registered_at_from"])
+        last = dt.date.fromisoformat(params["registered_at_to"])
+    except ValueError:
+        return None
+    end = last + dt.timedelta(days=1)
+    if start.day != 1 or end.day != 1 or end <= start:
+        return None
+    slug = params.get("figure", "")
+    if slug and slug not in FIGURES:
+        return None
+    try:
+        period = dashboard.period_from({"from": f"{start:%Y-%m}", "to": f"{last:%Y-%m}",
+                                        "project": params.get("project", "")}, user)
+    except (LookupError, dashboard.PeriodError):
+        return None
+    board = dashboard.board(period)
+    figures = board.total
+    if dimensions:
+        (name,) = dimensions
+        if name == "missing":
+            dimension, key = {"category": "category", "department": "department",
+                              "holder": "contractor"}.get(params["missing"]), ""
+        else:
+            dimension, key = DIMENSION_PARAMS[name], params[name]
+        if dimension is None:
+            return None
+        figures = board.by.get(dimension, {}).get(key) or dashboard.Figures()
+    return _figure_count(figures, slug)

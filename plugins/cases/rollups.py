@@ -69,7 +69,7 @@ def mark_many(cases):
 
 
 class _Counts:
-    __slots__ = ("cases_in", "closed", "cancelled", "open", "repairs", "repairs_counted", "first_time",
+    __slots__ = ("cases_in", "closed", "cancelled", "open", "late_open", "repairs", "repairs_counted", "first_time",
                  "third_party", "repeats", "scored", "score_total", "low_scores", "clocks", "durations")
 
     def __init__(self):
@@ -137,11 +137,14 @@ def compute(month, project_ids=None, now=None):
         counted = repair and holder is not None and (completed_at is not None or original_id is not None)
         case_scores = scores.get(pk, ())
         case_clocks = clocks.get(pk, ())
+        is_open = status in OPEN_STATUSES
+        late = is_open and any(stopped is None and breached is not None for _c, _s, stopped, breached in case_clocks)
         for target in targets:
             target.cases_in += 1
             target.closed += status == Status.CLOSED
             target.cancelled += status == Status.CANCELLED
-            target.open += status in OPEN_STATUSES
+            target.open += is_open
+            target.late_open += late
             target.repairs += repair
             target.repeats += repair and repeat_of_id is not None
             if counted:

@@ -314,6 +314,10 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         known = self._search_count if self._search_count is not None else self.queue_alone_count()
+        filters = getattr(self, "filters", None)
+        if known is None and (filters is None or filters.is_valid()):
+            # A dashboard drill-down: its number is on the dashboard already.
+            known = drilldown.known_count(self.request.GET, self.request.user)
         return super().get_paginator(queryset, per_page, known_count=known, **kwargs)
 
     _search_count = None

@@ -60,6 +60,7 @@ class Migration(migrations.Migration):
                 ('closed', models.PositiveIntegerField(default=0)),
                 ('cancelled', models.PositiveIntegerField(default=0)),
                 ('open', models.PositiveIntegerField(default=0)),
+                ('late_open', models.PositiveIntegerField(default=0)),
                 ('repairs', models.PositiveIntegerField(default=0)),
                 ('repairs_counted', models.PositiveIntegerField(default=0)),
                 ('first_time', models.PositiveIntegerField(default=0)),
@@ -93,6 +94,10 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['month', 'dimension'], name='case_rollup_month')],
                 'constraints': [models.UniqueConstraint(fields=('month', 'project', 'dimension', 'key'), name='case_rollup_unique')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='caseclock',
+            index=models.Index(condition=models.Q(('breached_at__isnull', False)), fields=['case', 'clock'], name='case_clock_breached'),
         ),
         migrations.RunPython(grant_figures, migrations.RunPython.noop),
     ]

@@ -40,6 +40,9 @@ class CaseRollup(models.Model):
     closed = models.PositiveIntegerField(default=0)
     cancelled = models.PositiveIntegerField(default=0)
     open = models.PositiveIntegerField(default=0)
+    # Open cases with a running clock the sweep has recorded as breached: summed over every
+    # month, the dashboard's "breached now" without reading the running clocks.
+    late_open = models.PositiveIntegerField(default=0)
     repairs = models.PositiveIntegerField(default=0)
     # First-time fix (figures.py): repairs whose contractor's one chance is over, and of those
     # the ones fixed the first time and the ones handed to a third party.
