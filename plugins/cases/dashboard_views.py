@@ -76,7 +76,7 @@ def _rate(value, url=""):
 
 #: The columns of a breakdown table (by project, department, contractor, category, channel).
 BREAKDOWN_COLUMNS = [_("受理量"), _("已关闭"), _("办结率"), _("在办"), _("联系业主按时率"), _("办结按时率"),
-                     _("报修"), _("一次维修成功率"), _("重复报修"), _("回访满意度"), _("低分回访")]
+                     _("报修"), _("一次维修成功率"), _("重复报修"), _("回访满意度"), _("低分工单")]
 
 
 def _breakdown_row(period, figures, label, **where):
@@ -128,7 +128,7 @@ def build_tables(board, now):
         [Cell(None, gettext("回访满意度")),
          Cell(None if total.satisfaction is None else round(total.satisfaction, 2), score(total.satisfaction),
               drill("scored") if total.scored else ""),
-         Cell(None, gettext("%(n)s 次评分，低分 %(low)s 次") % {"n": total.scored, "low": total.low_scores})],
+         Cell(None, gettext("%(n)s 次评分，%(low)s 张工单有低分") % {"n": total.scored, "low": total.low_scores})],
         [Cell(None, gettext("当前在办")), _count(sum(v[0] for v in now.values()),
                                                   dashboard.drill(period, "open", live=True)), Cell(None, "")],
         [Cell(None, gettext("当前超时")), _count(sum(v[1] for v in now.values()),

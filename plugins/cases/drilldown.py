@@ -46,7 +46,9 @@ def _figures():
     figures = {
         "closed": (_("已关闭"), lambda: Q(status=Status.CLOSED)),
         "cancelled": (_("已取消"), lambda: Q(status=Status.CANCELLED)),
-        "open": (_("在办"), lambda: Q(status__in=OPEN_STATUSES)),
+        # As "not finished" rather than five statuses: the list then reads its page in date order
+        # (SQLite would otherwise take the status index and sort a year of open cases).
+        "open": (_("在办"), lambda: ~Q(status__in=set(Status.values) - OPEN_STATUSES)),
         "repairs": (_("报修"), lambda: Q(kind=Kind.REPAIR)),
         "counted": (_("已有结果的报修"), _counted),
         "first_time": (_("一次修好"), lambda: _counted() & Q(original_contractor__isnull=True) & ~_failed()),
@@ -110,10 +112,10 @@ PASSIVE = {"per_page", "p", "ordering"}
 
 def _figure_count(figures, slug):
     """The number of cases behind ``slug`` in summed roll-up ``figures`` (dashboard.Figures),
-    or None for a figure the roll-ups count otherwise (scores count call-backs, not cases)."""
+    or None for a figure the roll-ups count otherwise (``scored`` counts call-backs, not cases)."""
     plain = {"": "cases_in", "closed": "closed", "cancelled": "cancelled", "open": "open", "repairs": "repairs",
              "counted": "repairs_counted", "first_time": "first_time", "third_party": "third_party",
-             "repeat": "repeats"}
+             "repeat": "repeats", "low_score": "low_scores"}
     if slug in plain:
         return figures.counts[plain[slug]]
     if slug == "not_first_time":
@@ -128,14 +130,18 @@ def _figure_count(figures, slug):
 def known_count(params, user):
     """The dashboard's own number for a case list that is exactly one of its drill-downs (whole
     months, a project or all the user's projects, at most one dimension, a figure the roll-ups
-    count by case), else None. The list's rows are read live; this number is as of the last
-    sweep, like the dashboard it came from, and it spares the list counting a year of cases."""
+    count by case), else None: one sum over the roll-ups. The list's rows are read live; this
+    number is as of the last sweep, like the dashboard it came from, and it spares the list
+    counting a year of cases."""
+    from django.db.models import Sum
+
     from . import dashboard  # the dashboard reads the figures this module filters by
+    from .models import CaseRollup, Dimension
 
     keys = {key for key, value in params.items() if value and key not in PASSIVE}
     if not {"registered_at_from", "registered_at_to"} <= keys:
         return None
-    dimensions = keys & ({*DIMENSION_PARAMS, "missing"})
+    dimensions = keys & {*DIMENSION_PARAMS, "missing"}
     if len(dimensions) > 1 or keys - dimensions - {"registered_at_from", "registered_at_to", "project", "figure"}:
         return None
     try:
@@ -143,27 +149,29 @@ def known_count(params, user):
         last = dt.date.fromisoformat(params["registered_at_to"])
     except ValueError:
         return None
-    end = last + dt.timedelta(days=1)
-    if start.day != 1 or end.day != 1 or end <= start:
-        return None
     slug = params.get("figure", "")
-    if slug and slug not in FIGURES:
+    if start.day != 1 or (last + dt.timedelta(days=1)).day != 1 or last < start or (slug and slug not in FIGURES):
         return None
     try:
         period = dashboard.period_from({"from": f"{start:%Y-%m}", "to": f"{last:%Y-%m}",
                                         "project": params.get("project", "")}, user)
     except (LookupError, dashboard.PeriodError):
         return None
-    board = dashboard.board(period)
-    figures = board.total
+    dimension, key = Dimension.ALL, ""
     if dimensions:
         (name,) = dimensions
         if name == "missing":
-            dimension, key = {"category": "category", "department": "department",
-                              "holder": "contractor"}.get(params["missing"]), ""
+            dimension = {"category": Dimension.CATEGORY, "department": Dimension.DEPARTMENT,
+                         "holder": Dimension.CONTRACTOR}.get(params["missing"])
         else:
             dimension, key = DIMENSION_PARAMS[name], params[name]
         if dimension is None:
             return None
-        figures = board.by.get(dimension, {}).get(key) or dashboard.Figures()
+    rows = CaseRollup.objects.filter(month__gte=period.start, month__lt=period.end, dimension=dimension, key=key)
+    if period.project_ids is not None:
+        rows = rows.filter(project_id__in=period.project_ids)
+    names = dashboard.COUNTERS + dashboard.CLOCK_COLUMNS
+    sums = rows.aggregate(**{name: Sum(name) for name in names})
+    figures = dashboard.Figures()
+    figures.add([sums[name] for name in names])
     return _figure_count(figures, slug)

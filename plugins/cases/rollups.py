@@ -138,6 +138,7 @@ def compute(month, project_ids=None, now=None):
         case_scores = scores.get(pk, ())
         case_clocks = clocks.get(pk, ())
         is_open = status in OPEN_STATUSES
+        low = any(score < LOW_SCORE for score in case_scores)  # cases, like the drill-down lists
         late = is_open and any(stopped is None and breached is not None for _c, _s, stopped, breached in case_clocks)
         for target in targets:
             target.cases_in += 1
@@ -154,7 +155,7 @@ def compute(month, project_ids=None, now=None):
             for score in case_scores:
                 target.scored += 1
                 target.score_total += score
-                target.low_scores += score < LOW_SCORE
+            target.low_scores += low
             for clock, _started, stopped, breached in case_clocks:
                 pair = target.clocks[clock]
                 pair[0] += 1

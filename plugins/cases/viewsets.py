@@ -314,14 +314,20 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         known = self._search_count if self._search_count is not None else self.queue_alone_count()
-        filters = getattr(self, "filters", None)
-        if known is None and (filters is None or filters.is_valid()):
-            # A dashboard drill-down: its number is on the dashboard already.
-            known = drilldown.known_count(self.request.GET, self.request.user)
+        if known is None:
+            known = self._drill_count
         return super().get_paginator(queryset, per_page, known_count=known, **kwargs)
 
     _search_count = None
     _search_scanning = None
+
+    @cached_property
+    def _drill_count(self):
+        """A dashboard drill-down's number, which the dashboard has counted already."""
+        filters = getattr(self, "filters", None)
+        if filters is not None and not filters.is_valid():
+            return None
+        return drilldown.known_count(self.request.GET, self.request.user)
 
     def search_queryset(self, queryset):
         if not self.is_searching:
@@ -330,6 +336,8 @@ class CaseIndexView(ScopedSnippetViewSet.index_view_class):
         return search_cases(queryset, self.search_query)
 
     def paginate_queryset(self, queryset, page_size):
+        if self._drill_count == 0:  # the dashboard counted none: do not look through a year for them
+            queryset = queryset.none()
         # A search is counted first, with the number of its matches in the whole table in the
         # same query: with many, its page is read in the list's order (search.condition).
         if self._search_scanning is not None:

@@ -50,7 +50,8 @@ class CaseRollup(models.Model):
     first_time = models.PositiveIntegerField(default=0)
     third_party = models.PositiveIntegerField(default=0)
     repeats = models.PositiveIntegerField(default=0)
-    # Call-backs that reached the owner with a score (owners' own ratings included).
+    # Call-backs that reached the owner with a score (owners' own ratings included), and the
+    # cases that got a score below 3 (the drill-down lists cases).
     scored = models.PositiveIntegerField(default=0)
     score_total = models.PositiveIntegerField(default=0)
     low_scores = models.PositiveIntegerField(default=0)
