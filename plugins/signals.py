@@ -40,3 +40,22 @@ unit_handed_over = Signal()
 #: {"new": n, "updated": n, "unchanged": n}} for the sheets in the file; user: the importing
 #: staff user.
 estates_imported = Signal()
+
+# --- Plugins ------------------------------------------------------------------------------------
+
+#: Sent by the interviews plugin (``plugins.interviews.services.raise_finding``) when a staff
+#: member raises a finding heard in an owner interview as a case ("一键转工单"): inside the
+#: transaction that records the raise, with the finding's row locked, and never for a finding
+#: already raised (a double click waits for the first and then finds it raised).
+#: sender: ``plugins.interviews.models.Finding``.
+#: finding: the Finding (``pk``, ``kind`` "repair" | "complaint" | "enquiry", ``text``,
+#: ``category_hint``, free text or ""); interview: its Interview (``project``, ``unit`` or None,
+#: ``owner`` an estates.Owner or None, ``interviewer`` the staff user who held it, ``date``,
+#: ``method`` "visit" | "phone" | "walk_in" | "other", ``topics``);
+#: user: the staff user raising it.
+#: A receiver that opens a case returns ``{"number": "BX20261123-0007", "url": "/admin/…"}``;
+#: one that refuses raises ``django.core.exceptions.ValidationError`` with a message for the
+#: user, which rolls the whole raise back. Receivers must be idempotent for each finding and look
+#: for the case they opened before (the case desk keeps ``source = "interviews.finding:<pk>"``).
+#: With no receiver connected (the case desk not enabled) findings cannot be raised.
+interview_finding_raised = Signal()

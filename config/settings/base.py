@@ -34,7 +34,7 @@ ID_HASH_KEY = os.environ.get("ID_HASH_KEY", "")
 # --- Plugins -------------------------------------------------------------------------------
 # Dotted paths of plugin AppConfig classes, never the bare module (README, "Plugins"). The
 # environment variable PORTAL_PLUGINS, a comma-separated list, overrides.
-DEFAULT_PORTAL_PLUGINS: list[str] = ["plugins.cases.apps.CasesPlugin"]
+DEFAULT_PORTAL_PLUGINS: list[str] = ["plugins.cases.apps.CasesPlugin", "plugins.interviews.apps.InterviewsPlugin"]
 PORTAL_PLUGINS = (
     env_list("PORTAL_PLUGINS")
     if "PORTAL_PLUGINS" in os.environ

@@ -44,6 +44,7 @@ class CasesPlugin(PortalPlugin):
         for model in (CaseAttachment, Compensation, DepositCharge):
             scope.register(model, "case__project")
         form_submitted.connect(open_case_from_submission, dispatch_uid="cases.open_case_from_submission")
+        from . import interview_findings  # noqa: F401  (connects open_case_from_finding to interview_finding_raised)
         post_save.connect(case_saved, sender=Case, dispatch_uid="cases.case_saved")
         # On SQLite a later migration that rebuilds cases_case drops the search triggers.
         from . import search
