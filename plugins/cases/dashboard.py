@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from estates import scope
@@ -97,8 +98,8 @@ class Period:
     def label(self):
         first, last = self.start, self.last_day
         if len(self.months) == 1:
-            return f"{first:%Y年%m月}".replace("年0", "年")
-        return f"{first:%Y-%m} 至 {last:%Y-%m}"
+            return gettext("%(year)s年%(month)s月") % {"year": first.year, "month": first.month}
+        return gettext("%(start)s 至 %(end)s") % {"start": f"{first:%Y-%m}", "end": f"{last:%Y-%m}"}
 
     def query(self, **extra):
         """The dashboard's own GET parameters for this period, with ``extra``."""

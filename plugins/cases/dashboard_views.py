@@ -264,7 +264,7 @@ def xlsx_response(period, tables):
     book = Workbook(write_only=True)
     for table in tables:
         sheet = book.create_sheet(title=table.title[:31])
-        sheet.append([f"{gettext('统计期')}：{period.label}"])
+        sheet.append([gettext("统计期：%(label)s") % {"label": period.label}])
         sheet.append([str(column) for column in table.columns])
         for row in table.rows:
             sheet.append([cell.value if cell.value is not None else cell.text for cell in row])
