@@ -14,24 +14,39 @@ What it writes
     few recent repairs wait for the owner's sign-off or the call-back; the rest are closed
     (cancelled about 3 %), with dispatched/completed/closed times in order and before now.
 
-    Timeline: 2–7 events per case, about 4.5 on average (register, accept, dispatch, contact,
-    on site, department reply, answer, pause, third party, complete, sign-off, call-back, close,
-    cancel, repeat), the actor named as system (客服中心), owner or contractor: the registry has
-    no staff users to name. A closed repair's timeline goes dispatch → complete (the
-    contractor's call and arrival are kept only for the cases still in hand, whose clocks
-    depend on them).
+    Timeline: 1–10 events per case, about 5.7 on average, each step the services would have
+    written with the data they write. A closed repair: register → dispatch → the contractor's
+    call (``{"reached": true}``) → on site (where the policy times it: emergencies) → complete →
+    sign-off (``{"accepted": true}``) → call-back (``{"reached": true, "score": 1–5, "reopened":
+    false}``), which closes it; scores mostly 4–5. About 6 % of the repairs done are not fixed
+    first time, as ``figures.FAILED`` counts them: handed to a third party (about 2.5 % of
+    those with another contractor of the project to go to, one with the category's trade if
+    the registry has one; ``third_party`` with ``{"contractor": id}``, the case's
+    ``original_contractor`` set and ``contractor``/``dispatched_at`` the new one's), rejected
+    at the sign-off (``{"accepted": false}``, back in progress and one level up, then done,
+    signed and called back) or scored below ``LOW_SCORE`` at the call-back (``"reopened":
+    true``, the same way round again). A closed complaint: register → accept → dispatch (90 %)
+    → the department's reply → the answer to the owner → close → the call-back (scores 3–5) and
+    the on-site re-check as far as now allows; a closed enquiry: register → accept → (dispatch)
+    → answer → close. The case's status, ``completed_at`` (the last completion) and
+    ``closed_at`` (cleared by a reopening) are the ones these steps leave. The actor is named
+    as system (客服中心), owner or contractor: the registry has no staff users to name.
 
-    Clocks: every case not closed or cancelled gets the clocks the real engine would have given
-    it: its steps are replayed through ``clocks.EVENTS`` and the engine's own arithmetic
-    (``_schedule``, ``_unpause``, ``next_sweep`` on the policies' targets and the real business
-    calendars, working hours and holidays included: no 24×7 shortcut), and what the sweep would
-    have done up to now (reminders, breaches, escalations) is recorded on the clock and the
-    case, so ``sweep_at`` holds only what is still to come and a sweep run right after the load
-    has nothing to do.
-    The sweep's own timeline events and notices for those past steps are not written. Closed
-    cases keep no clock rows (1,000,000 cases stay about 6 rows each); their escalation level
-    comes from how long the resolution took against its target (80 % reminded, 100 % breached,
-    150 % manager).
+    Clocks: every case gets the clocks the real engine would have given it, open, closed or
+    cancelled (about 3.2 rows per case: a routine repair's contact, resolution and call-back;
+    a complaint's six; an enquiry's answer and resolution): its steps are replayed through
+    ``clocks.EVENTS`` and the engine's own arithmetic (``_schedule``, ``_unpause``,
+    ``next_sweep`` on the policies' targets and the real business calendars, working hours
+    and holidays included), and what the sweep would have done up to now (reminders,
+    breaches, escalations) is recorded on the clock and the case, so ``sweep_at`` holds only
+    what is still to come and a sweep run right after the load has nothing to do. The only
+    clocks still running on a closed case are a recent complaint's call-back and re-check.
+    Timings are drawn so that most clocks are met and some are not (closed cases, 100,000
+    generated: a repair's contact about 96 % on time, a complaint's answer about 96 %, a
+    repair's resolution about 89 %). A case's escalation level is the one the replay ends
+    with: a repeat starts at 1, a rejection or a low score raises it one level, the sweep to
+    the highest level its clocks reached. The sweep's own timeline events and notices for
+    those past steps are not written.
 
     Numbers: BX/TS/ZX + day + sequence in registration order, continuing any numbers already
     given that day; the ``CaseCounter`` rows are raised to the last number used, so the next
@@ -41,7 +56,7 @@ What it writes
     when that module exists (computed once per distinct description).
 
 How it stays fast
-    Rows are built as tuples and written in batches of 20,000 cases without going through the
+    Rows are built as tuples and written in batches of 10,000 cases without going through the
     model: ``executemany`` on SQLite, ``COPY`` on PostgreSQL, one transaction. From 50,000 cases
     the rows are built in a forked process while this one writes, the tables' plain indexes are
     dropped for the load and rebuilt after it (sorted builds), and cyclic garbage collection is
@@ -68,6 +83,7 @@ import traceback
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from queue import Empty
 from statistics import NormalDist
 from zoneinfo import ZoneInfo
@@ -80,6 +96,7 @@ from django.utils import timezone
 
 from estates.models import Contractor, Department, Ownership, Unit
 
+from .calendars import WorkingTime
 from .clocks import EVENTS, _pending, _schedule, _unpause, next_sweep
 from .models import (
     ActorType,
@@ -96,13 +113,13 @@ from .models import (
     Priority,
     SLAPolicy,
     Status,
-    TargetUnit,
     WorkCalendar,
 )
 from .models.choices import PAUSING_REASONS
+from .services import LOW_SCORE, MAX_ESCALATION
 
 #: Bump when the generated data changes (benchmarks cache databases by it).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_COUNT = 1_000_000
 COUNT_ENV = "ANJU_DEMO_CASES"
 SOURCE_PREFIX = "demo-large:"
@@ -110,14 +127,26 @@ SPAN_DAYS = 3 * 365
 #: The share of cases still open.
 OPEN_SHARE = 0.10
 CANCEL_SHARE = 0.03
-#: Cases built and written per batch (bounds memory).
-CHUNK = 20_000
+#: Repairs not fixed first time, about 6 % of those done: handed to a third party (of those with
+#: another contractor to go to), rejected at the sign-off, scored below LOW_SCORE at the call-back.
+THIRD_PARTY_SHARE = 0.025
+REJECT_SHARE = 0.025
+LOW_SHARE = 0.02
+#: Call-back scores otherwise (repairs; complaints score lower but not below 3).
+REPAIR_SCORES = ((5, 65), (4, 27), (3, 8))
+COMPLAINT_SCORES = ((5, 40), (4, 38), (3, 22))
+#: The call centre calls back a day or two after the sign-off (target: 3 working days from the
+#: completion).
+CALLBACK_MINUTES = 1.5 * 1440
+#: Cases built and written per batch (bounds memory; the last batch is written after the
+#: generator is done, the first before the writer can start: neither should be long).
+CHUNK = 10_000
+FIRST_CHUNK = 1_000
 #: Distinct descriptions per case, roughly: a pool per category, drawn from again and again.
 DESCRIPTIONS_PER_CASE = 1 / 25
 MAX_DESCRIPTIONS = 40_000
 DESK = "客服中心"
 UTC = dt.timezone.utc
-MINUTE = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
 
 
@@ -359,6 +388,13 @@ PAUSE_TEXTS = {
     PauseReason.WAITING_FOR_PARTS: ("等待厂家配件到货", "需要定制玻璃，等待到货", "等待材料进场"),
 }
 CALLBACK_TEXTS = ("业主对维修结果满意", "业主表示基本满意", "业主认可处理结果", "回访未发现新问题")
+COMPLAINT_CALLBACK_TEXTS = ("业主认可处理结果", "业主表示基本满意，希望后续继续跟进", "业主对整改进度表示理解",
+                            "业主对答复表示接受")
+LOW_CALLBACK_TEXTS = ("业主表示问题仍未解决，要求重新维修", "业主反映维修后又出现同样问题", "业主对维修质量不满意，已重开",
+                      "业主反映师傅走后仍有渗漏")
+REJECT_REASONS = ("维修后仍然渗水", "问题没有解决", "修补处颜色明显不一致", "师傅走后又出现同样问题", "现场没有清理干净")
+REWORK_TEXTS = ("已返工处理，重新试验无异常", "已重新维修，业主现场确认", "已更换整套配件，试用正常")
+RECHECK_TEXTS = ("现场复核：整改已完成，业主确认", "现场复核：问题已解决", "现场复核：整改措施已落实，将持续跟进")
 CONTACT_TEXTS = ("已与业主约定上门时间", "已电话联系业主，约定明天上午上门", "业主在家，马上上门")
 THIRD_PARTY_TEXTS = ("原施工单位两次上门未修好", "原施工单位超时未处理")
 FRONT_DESK = ("物业前台 刘洋", "物业前台 陈静", "物业管家 张磊", "物业管家 李娜", "安保主管 周强")
@@ -515,11 +551,13 @@ class Policies:
 
 class WorkingTimes:
     """``WorkingTime`` per calendar and year, as ``clocks.Calendars`` builds it for a moment in
-    that year (holidays of the years around it)."""
+    that year (holidays of the years around it), each day's working window worked out once."""
 
     def __init__(self):
         self._built = {}
         self._calendars = {c.pk: c for c in WorkCalendar.objects.prefetch_related("hours")}
+        self._tz = timezone.get_default_timezone()
+        self._last = {}  # calendar id → (year's first moment, next year's, WorkingTime)
 
     def preload(self, first_year, last_year):
         """Build every calendar for these years now (a forked generator must not query)."""
@@ -528,11 +566,32 @@ class WorkingTimes:
                 self(calendar_id, dt.datetime(year, 7, 1, tzinfo=UTC))
 
     def __call__(self, calendar_id, when):
-        year = timezone.localdate(when).year
+        last = self._last.get(calendar_id)
+        if last is not None and last[0] <= when < last[1]:
+            return last[2]
+        year = when.astimezone(self._tz).year  # timezone.localdate(when).year
         key = (calendar_id, year)
         if key not in self._built:
-            self._built[key] = self._calendars[calendar_id].working_time(around=dt.date(year, 7, 1))
+            built = self._calendars[calendar_id].working_time(around=dt.date(year, 7, 1))
+            self._built[key] = _Windows(**{f.name: getattr(built, f.name) for f in dataclass_fields(built)})
+        first, after = (dt.datetime(y, 1, 1, tzinfo=self._tz).astimezone(UTC) for y in (year, year + 1))
+        self._last[calendar_id] = (first, after, self._built[key])
         return self._built[key]
+
+
+@dataclass(frozen=True)
+class _Windows(WorkingTime):
+    """A ``WorkingTime`` that remembers each day's working window (its arithmetic asks for the
+    same days again and again); everything else is WorkingTime's own."""
+
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def window(self, day):
+        try:
+            return self.memo[day]
+        except KeyError:
+            window = self.memo[day] = WorkingTime.window(self, day)
+            return window
 
 
 CASE_FIELDS = (
@@ -572,12 +631,19 @@ class _Clock:
         self.reminded_at = self.breached_at = self.escalated_at = self.stopped_at = None
         self.escalation_level = 0
 
-    def row(self, case_id, ts, duration):
+    def row(self, case_id, ts, duration, stamps):
+        """The table's row; ``stamps``: the steps' moments already in the database's form (a
+        clock starts and stops at steps). The sweep's moments are the clock's own due,
+        reminder and escalation times, converted once."""
+        due, remind, escalate = self.due_at, self.remind_at, self.escalate_at
+        known = {id(due): ts(due), id(remind): ts(remind), id(escalate): ts(escalate)}
+        swept = [None if value is None else known.get(id(value)) or ts(value)
+                 for value in (self.sweep_at, self.reminded_at, self.breached_at, self.escalated_at)]
+        paused, stopped = self.paused_since, self.stopped_at
         return (case_id, self.clock, self.round, self.policy_id, self.amount, self.unit, self.before_clock,
-                self.calendar_id, self.remind_percent, ts(self.started_at), ts(self.paused_since),
-                duration(self.paused_total), ts(self.due_at), ts(self.remind_at), ts(self.escalate_at),
-                ts(self.sweep_at), ts(self.reminded_at), ts(self.breached_at), self.escalation_level,
-                ts(self.escalated_at), ts(self.stopped_at))
+                self.calendar_id, self.remind_percent, stamps[self.started_at], paused and ts(paused),
+                duration(self.paused_total), known[id(due)], known[id(remind)], known[id(escalate)], swept[0],
+                swept[1], swept[2], self.escalation_level, swept[3], stopped and stamps[stopped])
 
 
 class ClockReplay:
@@ -587,15 +653,31 @@ class ClockReplay:
     def __init__(self, policies, working_times):
         self.policies = policies
         self.working = working_times
+        self._rules = {}
+        self._after = {}  # 24×7 targets: (due, reminder, escalation) after the start
+        self._at = {}  # working calendars: (due, reminder, escalation) from a next working moment
 
-    def run(self, case, steps, now):
+    def run(self, case, steps, now, level=0):
         """``case``: kind, category_id, priority, project_id. ``steps``: [(verb, when, details)]
-        in time order. Returns (clocks, escalation level the sweep raised the case to)."""
-        self.case, self.clocks, self.level = case, [], 0
+        in time order; ``details["clock"]`` names the clock verb when it differs from the step's
+        (a rejected sign-off or a low call-back score reopens: "reopen"), ``details["escalate"]``
+        raises the case one level as the verb does. ``level``: the case's level at registration
+        (1 for a repeat repair). Returns (clocks, the case's escalation level by now: the verbs'
+        raises and what the sweep raised it to)."""
+        self.case, self.clocks, self.level, self.due = case, [], level, None
         policy = self.policies(case["kind"], case["category_id"], case["priority"], case["project_id"])
         self.policy, self.targets = policy, (policy.targets if policy else {})
+        key = (case["kind"], policy.pk if policy is not None else None)
+        self.table = self._rules.get(key)
+        if self.table is None:
+            self.table = self._rules[key] = {}
         for verb, when, details in steps:
-            self.sweep(when)
+            if self.due is not None and self.due <= when:
+                self.sweep(when)
+            if details:
+                if details.get("escalate"):
+                    self.level = min(self.level + 1, MAX_ESCALATION)
+                verb = details.get("clock", verb)
             self.on_event(verb, when, details)
         self.sweep(now)
         return self.clocks, self.level
@@ -609,13 +691,30 @@ class ClockReplay:
             return
         if verb == "callback" and not details.get("done", True):
             return
-        for rule in EVENTS.get(verb, ()):
-            if rule.kinds is not None and self.case["kind"] not in rule.kinds:
-                continue
-            self.stop(set(rule.stop) | set(rule.restart), when)
-            starts = [(kind, "start") for kind in rule.start] + [(kind, "again") for kind in rule.again + rule.restart]
+        rules = self.table.get(verb)
+        if rules is None:
+            rules = self.table[verb] = self.rules(verb)
+        for stops, starts, wanted in rules:
+            self.stop(stops, when)
             if starts:
-                self.start(starts, when)
+                self.start(starts, wanted, when)
+
+    def rules(self, verb):
+        """``EVENTS[verb]`` as ``clocks.on_event`` and ``_start`` apply it to this case: [(clocks
+        to stop, [(clock to start, "start" or "again")] of those the policy has a target for,
+        the ones timed before another clock last, the set of them)], worked out once per verb,
+        kind and policy."""
+        kind, targets, rules = self.case["kind"], self.targets, []
+        for rule in EVENTS.get(verb, ()):
+            if rule.kinds is not None and kind not in rule.kinds:
+                continue
+            starts = [(clock, "start") for clock in rule.start] + [
+                (clock, "again") for clock in rule.again + rule.restart]
+            starts = sorted(((clock, mode) for clock, mode in starts if clock in targets),
+                            key=lambda item: bool(targets[item[0]].before_clock))
+            rules.append((frozenset(rule.stop) | frozenset(rule.restart), starts,
+                          frozenset(clock for clock, _mode in starts)))
+        return rules
 
     def stop(self, kinds, when):
         for clock in self.clocks:
@@ -626,30 +725,74 @@ class ClockReplay:
                     clock.breached_at = clock.due_at
                 clock.stopped_at, clock.sweep_at = when, None
 
-    def start(self, kinds, when):
-        kinds = [(kind, mode) for kind, mode in kinds if kind in self.targets]
+    def start(self, kinds, wanted, when):
+        """``clocks._start``; ``kinds`` and ``wanted`` as ``rules`` gives them."""
+        targets = self.targets
         latest = {}
         for clock in self.clocks:  # in round order
-            if clock.clock in {kind for kind, _ in kinds}:
+            if clock.clock in wanted:
                 latest[clock.clock] = clock
-        for kind, mode in sorted(kinds, key=lambda item: bool(self.targets[item[0]].before_clock)):
+        for kind, mode in kinds:
             previous = latest.get(kind)
             if previous is not None and (previous.stopped_at is None or mode == "start"):
                 continue
-            target = self.targets[kind]
+            target = targets[kind]
             reference = latest.get(target.before_clock) if target.before_clock else None
             if target.before_clock and (reference is None or reference.stopped_at is not None):
                 continue
             calendar_id = reference.calendar_id if reference else target.calendar_id
             clock = _Clock(kind, previous.round + 1 if previous else 1, self.policy.pk, target.amount,
                            target.unit, target.before_clock, calendar_id, target.remind_percent, when)
-            _schedule(clock, self.working(calendar_id, when), reference)
+            self.schedule(clock, self.working(calendar_id, when), reference)
             latest[kind] = clock
             self.clocks.append(clock)
+            if clock.sweep_at is not None and (self.due is None or clock.sweep_at < self.due):
+                self.due = clock.sweep_at
+
+    def schedule(self, clock, working, reference):
+        """``clocks._schedule``, remembered where its result is shared. On a 24×7 calendar it
+        does not depend on the start (every minute counts: due, reminder and escalation lie the
+        same time after any start), so it is worked out once per target and shifted to each
+        start. On a working calendar it depends only on the next working moment from the start
+        (nothing counts before it), so clocks started outside working hours (the night, the
+        weekend, a holiday) share the one worked out for the first of them."""
+        when = clock.started_at
+        if working.always:
+            key = (clock.calendar_id, clock.clock, clock.amount, clock.unit, clock.remind_percent,
+                   reference.due_at - when if reference is not None else None)
+            after = self._after.get(key)
+            if after is None:
+                _schedule(clock, working, reference)
+                self._after[key] = (clock.due_at - when, clock.remind_at - when, clock.escalate_at - when,
+                                    clock.sweep_at - when)
+                return
+            clock.due_at, clock.remind_at, clock.escalate_at, clock.sweep_at = (
+                when + after[0], when + after[1], when + after[2], when + after[3])
+            return
+        if reference is not None or clock.amount < 1:
+            _schedule(clock, working, reference)
+            return
+        opens = working.next_working_moment(when)
+        if opens == when:  # inside working hours: its own
+            _schedule(clock, working, reference)
+            return
+        key = (id(working), clock.clock, clock.amount, clock.unit, clock.remind_percent, opens)
+        times = self._at.get(key)
+        # A target in days is reminded at the opening of its due day (``_start_of_due_day``),
+        # which lies after any start that shares the next working moment.
+        if times is None or times[1] < when:
+            _schedule(clock, working, reference)
+            self._at[key] = (clock.due_at, clock.remind_at, clock.escalate_at, clock.sweep_at)
+            return
+        clock.due_at, clock.remind_at, clock.escalate_at, clock.sweep_at = times
 
     def sweep(self, now):
         """The sweep's steps due by ``now`` on running, unpaused clocks (clocks._take_steps),
-        each recorded at the moment it fell due (the sweep runs every minute)."""
+        each recorded at the moment it fell due (the sweep runs every minute). ``self.due``: no
+        step falls due before it (the earliest ``sweep_at`` at the last sweep or start since)."""
+        if self.due is None or self.due > now:
+            return
+        due = None
         for clock in self.clocks:
             if clock.stopped_at is not None or clock.paused_since is not None:
                 continue
@@ -666,6 +809,10 @@ class ClockReplay:
                 clock.escalated_at = moment
                 self.level = max(self.level, clock.escalation_level)
             clock.sweep_at = next_sweep(clock)
+        for clock in self.clocks:
+            if clock.sweep_at is not None and (due is None or clock.sweep_at < due):
+                due = clock.sweep_at
+        self.due = due
 
 
 # --- When cases come in ---------------------------------------------------------------------------
@@ -751,6 +898,32 @@ def open_scale(timeline, today):
 
 # --- Making cases ---------------------------------------------------------------------------------
 
+#: The status each verb leaves a case in (the services' transitions); absent: unchanged.
+STATUS_AFTER = {
+    "register": Status.REGISTERED, "accept": Status.ACCEPTED, "dispatch": Status.DISPATCHED,
+    "on_site": Status.IN_PROGRESS, "pause": Status.PAUSED, "third_party": Status.DISPATCHED,
+    "complete": Status.COMPLETED, "close": Status.CLOSED, "cancel": Status.CANCELLED, "reopen": Status.IN_PROGRESS,
+}
+
+
+def next_status(status, verb, details):
+    """The status after ``verb`` (with its step's ``details``) on a case in ``status``."""
+    if verb == "sign_off":  # a rejection reopens
+        return Status.SIGNED_OFF if details.get("accepted", True) else Status.IN_PROGRESS
+    if verb == "callback":  # a low score reopens; otherwise a signed-off repair closes
+        if details.get("reopened"):
+            return Status.IN_PROGRESS
+        return Status.CLOSED if status == Status.SIGNED_OFF else status
+    return STATUS_AFTER.get(verb, status)
+
+
+def status_after(steps):
+    status = ""
+    for verb, _when, details in steps:
+        status = next_status(status, verb, details)
+    return status
+
+
 
 #: Standard normal quantiles at the midpoints of 4,096 equal slices: a table lookup per draw
 #: instead of random.gauss (a few microseconds each, four or five per case).
@@ -832,6 +1005,8 @@ class CaseMaker:
         self.words = {}
         self.pools = self._description_pools()
         self.last_repair = {}  # (unit id, category id) → (case id, registered_at, number)
+        self._handover = {}  # (project id, category code, contractor id) → [contractor ids]
+        self.repair_scores, self.complaint_scores = Pick(REPAIR_SCORES), Pick(COMPLAINT_SCORES)
         self.summary = Summary(search_words=words_for is not None)
 
     # --- descriptions
@@ -859,8 +1034,9 @@ class CaseMaker:
 
     # --- the stream
     def batches(self, first_id, chunk=CHUNK):
-        """Yield Batch objects of about ``chunk`` cases, in registration order."""
-        batch, case_id, ordinal = Batch(), first_id, 0
+        """Yield Batch objects of about ``chunk`` cases, in registration order; the first one
+        smaller (FIRST_CHUNK), so that the writer starts early."""
+        batch, case_id, ordinal, size = Batch(), first_id, 0, min(chunk, FIRST_CHUNK)
         for day, n in zip(self.timeline.days, self.timeline.counts):
             if not n:
                 continue
@@ -869,10 +1045,10 @@ class CaseMaker:
                 ordinal += 1
                 self.make(batch, rng, case_id, ordinal, day, when)
                 case_id += 1
-            if len(batch.cases) >= chunk:
+            if len(batch.cases) >= size:
                 self.summary.events += len(batch.events)
                 yield batch
-                batch = Batch()
+                batch, size = Batch(), chunk
         if batch.cases:
             self.summary.events += len(batch.events)
             yield batch
@@ -977,57 +1153,51 @@ class CaseMaker:
         number = self._number(kind, day)
 
         department_id, contractor_id = self._assignees(kind, code, project_id, rng)
-        story = self._story(rng, kind, priority, registered, emergency, public)
-        status, steps, pause_reason, paused_from = story
-        third_party = None
-        if (kind == Kind.REPAIR and contractor_id and status in (Status.CLOSED, Status.COMPLETED, Status.SIGNED_OFF)
-                and rng.random() < 0.02):
-            others = [pk for pk in registry.contractors.get((project_id, code), ()) if pk != contractor_id]
-            others = others or [pk for pk in registry.project_contractors.get(project_id, ()) if pk != contractor_id]
-            if others:
-                third_party = rng.choice(others)
-                at = [i for i, (verb, _w, _d) in enumerate(steps) if verb == "complete"][0]
-                before = steps[at - 1][1]
-                steps.insert(at, ("third_party", before + (steps[at][1] - before) / 2, {}))
+        policy = self.policies(kind, case["category_id"], priority, project_id)
+        others = self._others(project_id, code, contractor_id) if contractor_id else ()
+        status, steps, pause_reason, paused_from, third_party = self._story(
+            rng, kind, priority, registered, emergency, policy.targets if policy is not None else {}, others)
+        # The case's fields as the verbs leave them: dispatched_at by the last dispatch or
+        # hand-over, completed_at by the last completion (a reopen keeps it), closed_at by the
+        # close, cancel or the call-back that closes a signed-off repair (a low score clears it).
         dispatched_at = completed_at = closed_at = None
-        for verb, when, _details in steps:
+        for verb, when, details in steps:
             if verb in ("dispatch", "third_party"):
                 dispatched_at = when
             elif verb == "complete":
                 completed_at = when
-            elif verb in ("close", "cancel") or (verb == "callback" and status == Status.CLOSED):
+            elif verb in ("close", "cancel"):
                 closed_at = when
+            elif verb == "callback":
+                closed_at = None if details.get("reopened") else closed_at or when
         if repeat_of is not None:
             self.summary.repeats += 1
         if kind == Kind.REPAIR and unit_id and category is not None and not public and status != Status.CANCELLED:
             self.last_repair[(unit_id, category.pk)] = (case_id, registered, number)
 
-        # Clocks: replayed for the cases still in hand; escalation from the resolution time for
-        # the closed ones.
-        level = 1 if repeat_of is not None else 0
-        clocks = []
-        if status not in (Status.CLOSED, Status.CANCELLED):
-            clocks, raised = self.replay.run(case, steps, now)
-            level = max(level, raised)
-        elif status == Status.CLOSED:
-            level = max(level, self._closed_level(case, registered, completed_at or closed_at))
+        # Clocks, open or closed: the steps replayed through the engine's rules and arithmetic,
+        # the case's level raised as the verbs (a repeat, a rejection, a low score) and the sweep
+        # raised it.
+        clocks, level = self.replay.run(case, steps, now, 1 if repeat_of is not None else 0)
 
         unit_col, ts = None if public else unit_id, self.ts
+        stamps = {when: ts(when) for _verb, when, _details in steps}  # each moment in the database's form
         ids = {"department": department_id, "contractor": contractor_id}
         batch.cases.append((
             case_id, number, kind, channel, case["category_id"], priority, grade, status,
             project_id, building_id, unit_col, owner_id, reporter, mobile, description,
             department_id if dispatched_at else None, (third_party or contractor_id) if dispatched_at else None,
             contractor_id if third_party else None, None, pause_reason, paused_from, level,
-            repeat_of, f"{SOURCE_PREFIX}{ordinal}", words, ts(registered), ts(dispatched_at), ts(completed_at),
-            ts(closed_at), None,
+            repeat_of, f"{SOURCE_PREFIX}{ordinal}", words, stamps[registered], dispatched_at and stamps[dispatched_at],
+            completed_at and stamps[completed_at], closed_at and stamps[closed_at], None,
         ))
         self._events(batch, rng, case_id, kind, code, channel, reporter, description, steps, status, ids,
-                     third_party, repeat_of, repeat_number, repeat_days, registered)
+                     third_party, repeat_of, repeat_number, repeat_days, stamps)
+        duration, running = self.duration, 0
         for clock in clocks:
-            batch.clocks.append(clock.row(case_id, ts, self.duration))
-            if clock.stopped_at is None:
-                self.summary.running_clocks += 1
+            batch.clocks.append(clock.row(case_id, ts, duration, stamps))
+            running += clock.stopped_at is None
+        self.summary.running_clocks += running
         self.summary.clocks += len(clocks)
         self.summary.statuses[status] += 1
         self.summary.created += 1
@@ -1046,28 +1216,29 @@ class CaseMaker:
                 contractor_id = found[0] if len(found) == 1 or rng.random() < 0.8 else rng.choice(found)
         return department_id, contractor_id
 
-    def _closed_level(self, case, registered, done):
-        """The level the sweep would have raised a closed case to, from its resolution clock."""
-        policy = self.policies(case["kind"], case["category_id"], case["priority"], case["project_id"])
-        target = policy.targets.get(ClockKind.RESOLUTION) if policy else None
-        if target is None or target.before_clock or done is None:
-            return 0
-        if target.unit == TargetUnit.DAYS:
-            span = target.amount * DAY
-        else:
-            span = target.amount * (MINUTE if target.unit == TargetUnit.MINUTES else dt.timedelta(hours=1))
-        used = (done - registered) / span
-        return 3 if used >= 1.5 else 2 if used > 1 else 1 if used >= target.remind_percent / 100 else 0
+    def _others(self, project_id, code, contractor_id):
+        """Whom a repair of ``code`` can be handed to (转第三方) from ``contractor_id``: the
+        project's other contractors with the category's trade, else any other of the project."""
+        key = (project_id, code, contractor_id)
+        found = self._handover.get(key)
+        if found is None:
+            registry = self.registry
+            found = [pk for pk in registry.contractors.get((project_id, code), ()) if pk != contractor_id]
+            found = found or [pk for pk in registry.project_contractors.get(project_id, ()) if pk != contractor_id]
+            self._handover[key] = found
+        return found
 
     # --- lifecycles
-    def _story(self, rng, kind, priority, registered, emergency, public):
-        """(status, steps [(verb, when, details)] after registration, pause reason, paused from)."""
+    def _story(self, rng, kind, priority, registered, emergency, targets, others):
+        """(status, steps [(verb, when, details)] from the registration, pause reason, paused
+        from, the third-party contractor or None). ``targets``: the policy's targets by clock;
+        ``others``: whom a repair could be handed to."""
         now = self.now
         age = (now - registered) / DAY
         is_open = rng.random() < min(0.8, self.k * open_chance(age))
         steps = [("register", registered, {})]
         if is_open:
-            return self._open_story(rng, kind, priority, registered, emergency, steps)
+            return (*self._open_story(rng, kind, priority, registered, emergency, steps), None)
         if rng.random() < CANCEL_SHARE / (1 - OPEN_SHARE):
             stage = rng.random()
             t = registered
@@ -1079,51 +1250,107 @@ class CaseMaker:
                 steps.append(("dispatch", t, {}))
             t += ln(rng, 120, 1.2)
             steps.append(("cancel", t, {}))
-            return Status.CANCELLED, self._fit(steps, "cancel", rng), "", ""
+            return Status.CANCELLED, self._fit(steps, "cancel", rng), "", "", None
+        third_party = None
         if kind == Kind.REPAIR:
-            return self._repair_done(rng, priority, registered, emergency, steps)
-        t = registered + ln(rng, 30 if kind == Kind.COMPLAINT else 10, 0.9)
-        steps.append(("accept", t, {}))
-        if kind == Kind.COMPLAINT or rng.random() < 0.3:
-            t += ln(rng, 60 if kind == Kind.COMPLAINT else 30, 0.9)
-            steps.append(("dispatch", t, {}))
-        t += ln(rng, 1500 if kind == Kind.COMPLAINT else 240, 0.9 if kind == Kind.COMPLAINT else 1.2)
-        steps.append(("close", t, {}))
-        return Status.CLOSED, self._fit(steps, "close", rng), "", ""
+            steps, third_party = self._repair_done(rng, priority, emergency, steps, targets, others)
+        else:
+            steps = self._answered(rng, kind, steps)
+        return status_after(steps), steps, "", "", third_party
 
-    def _repair_done(self, rng, priority, registered, emergency, steps):
+    def _visit(self, rng, steps, t, emergency, fast, on_site):
+        """The contractor's call after a dispatch or hand-over at ``t`` and, where the policy
+        times it (``on_site``), the arrival; returns when they got to work."""
+        t += ln(rng, 3, 0.6) if emergency else ln(rng, 11, 0.8)
+        steps.append(("contact", t, {}))
+        t += ln(rng, 16, 0.35) if emergency else ln(rng, 180 if fast else 480, 0.8)
+        if on_site:
+            steps.append(("on_site", t, {}))
+        return t
+
+    def _repair_done(self, rng, priority, emergency, steps, targets, others):
+        """A repair done and, as far as now allows, signed off and called back: (steps, the
+        third-party contractor or None). Not every one is fixed first time: some go to a third
+        party (the contractor's one chance used up), some are rejected at the sign-off or score
+        below LOW_SCORE at the call-back, which reopens them until they are done again."""
+        now = self.now
         fast = emergency or priority == Priority.URGENT
-        t = registered
-        t += ln(rng, 5, 0.6) if emergency else ln(rng, 20 if fast else 60, 0.9)
+        on_site = ClockKind.ON_SITE in targets
+        t = steps[0][1] + (ln(rng, 5, 0.6) if emergency else ln(rng, 20 if fast else 60, 0.9))
         steps.append(("dispatch", t, {}))
-        t += ln(rng, 10 if fast else 12, 0.7)
-        contact = t
-        t += ln(rng, 25, 0.5) if emergency else ln(rng, 180 if fast else 480, 0.8)
+        t = self._visit(rng, steps, t, emergency, fast, on_site)
+        third_party = None
+        if others and not emergency and rng.random() < THIRD_PARTY_SHARE:
+            third_party = others[0] if len(others) == 1 else rng.choice(others)
+            t += ln(rng, 2 * 1440, 0.6)  # came back, or did not, and still no fix
+            steps.append(("third_party", t, {}))
+            t = self._visit(rng, steps, t, emergency, fast, on_site)
         t += ln(rng, 240 if emergency else 180, 0.8)
         if rng.random() < 0.08:
             t += ln(rng, 3 * 1440, 0.6)  # parts
         steps.append(("complete", t, {}))
         steps = self._fit(steps, "complete", rng)
-        completed = steps[-1][1]
-        hold = rng.random() < 0.004  # the owner never signs, or is never reached
-        signed = completed + (ln(rng, 30, 0.8) if rng.random() < 0.6 else ln(rng, 1440, 0.9))
-        called = signed + ln(rng, 4000, 0.35)
-        status = Status.COMPLETED
-        if signed <= self.now and not (hold and rng.random() < 0.5):
-            status = Status.SIGNED_OFF
-            if called <= self.now and not hold:
-                status = Status.CLOSED
-        # The contractor's call and arrival are kept for the cases still in hand (their clocks
-        # depend on them); a closed repair's timeline goes dispatch → complete.
-        dispatched = steps[1][1]
-        if status != Status.CLOSED and dispatched < contact < completed:
-            steps.insert(-1, ("contact", contact, {}))
-            steps.insert(-1, ("on_site", contact + (completed - contact) / 3, {}))
-        if status in (Status.SIGNED_OFF, Status.CLOSED):
-            steps.append(("sign_off", signed, {}))
-        if status == Status.CLOSED:
-            steps.append(("callback", called, {"done": True}))
-        return status, steps, "", ""
+        r = rng.random()
+        failure = "" if third_party else "reject" if r < REJECT_SHARE else "low" if r < REJECT_SHARE + LOW_SHARE else ""
+        tail, t = [], steps[-1][1]
+        signed = t + self._sign_delay(rng)
+        if failure == "reject":  # reopened, back to work, done again
+            tail.append(("sign_off", signed, {"accepted": False, "clock": "reopen", "escalate": True}))
+            t = signed + ln(rng, 1440, 0.7)
+            tail.append(("complete", t, {"again": True}))
+            signed = t + self._sign_delay(rng)
+        tail.append(("sign_off", signed, {"accepted": True}))
+        called = signed + ln(rng, CALLBACK_MINUTES, 0.5)
+        if failure == "low":
+            score = LOW_SCORE - 1 if rng.random() < 0.65 else 1
+            tail.append(("callback", called, {"score": score, "reopened": True, "clock": "reopen", "escalate": True}))
+            t = called + ln(rng, 2 * 1440, 0.7)
+            tail.append(("complete", t, {"again": True}))
+            signed = t + self._sign_delay(rng)
+            tail.append(("sign_off", signed, {"accepted": True}))
+            called = signed + ln(rng, CALLBACK_MINUTES, 0.5)
+        tail.append(("callback", called, {"score": self.repair_scores(rng)}))
+        if rng.random() < 0.004:  # the owner never signs, or is never reached
+            stop = "sign_off" if rng.random() < 0.5 else "callback"
+            tail = tail[:next(n for n, step in enumerate(tail) if step[0] == stop)]
+        for step in tail:
+            if step[1] > now:
+                break
+            steps.append(step)
+        return steps, third_party
+
+    def _sign_delay(self, rng):
+        return ln(rng, 30, 0.8) if rng.random() < 0.6 else ln(rng, 1440, 0.9)
+
+    def _answered(self, rng, kind, steps):
+        """A complaint or enquiry answered and closed: accepted, passed to the department
+        (complaints nearly always, whose reply is due an hour before the owner's answer), the
+        answer, the close; a complaint's call-back and on-site re-check after it, as far as now
+        allows."""
+        complaint = kind == Kind.COMPLAINT
+        t = steps[0][1] + ln(rng, 25 if complaint else 10, 0.85)
+        steps.append(("accept", t, {}))
+        dispatched = rng.random() < (0.9 if complaint else 0.3)
+        if dispatched:
+            t += ln(rng, 45 if complaint else 30, 0.8)
+            steps.append(("dispatch", t, {}))
+            if complaint:
+                t += ln(rng, 300, 0.85)
+                steps.append(("department_reply", t, {}))
+        t += ln(rng, 60, 0.8) if complaint else ln(rng, 240 if dispatched else 120, 1.1)
+        steps.append(("answer", t, {}))
+        t += ln(rng, 720, 1.1) if complaint else ln(rng, 15, 1.0)
+        steps.append(("close", t, {}))
+        steps = self._fit(steps, "close", rng)
+        if complaint:
+            closed = steps[-1][1]
+            after = sorted(((closed + ln(rng, 360, 0.8), "callback", {"score": self.complaint_scores(rng)}),
+                            (closed + ln(rng, 3600, 0.55), "recheck", {})), key=lambda item: item[0])
+            for when, verb, details in after:
+                if when > self.now:
+                    break
+                steps.append((verb, when, details))
+        return steps
 
     def _fit(self, steps, last_verb, rng):
         """Squeeze the steps so that ``last_verb`` lies before now (a young case closed fast)."""
@@ -1154,9 +1381,9 @@ class CaseMaker:
         if not emergency and (kind != Kind.REPAIR or rng.random() < 0.3 or stop == Status.ACCEPTED):
             plan.append(("accept", Status.ACCEPTED, ln(rng, 15 if kind == Kind.REPAIR else 30, 0.9)))
         plan.append(("dispatch", Status.DISPATCHED, ln(rng, 5, 0.6) if emergency else ln(rng, 40 if fast else 60, 0.9)))
-        if kind == Kind.REPAIR:
-            plan.append(("contact", None, ln(rng, 12, 0.8)))
-            on_site = ln(rng, 25, 0.5) if emergency else ln(rng, 180 if fast else 480, 0.8)
+        if kind == Kind.REPAIR:  # the call and the arrival as ``_visit`` times them
+            plan.append(("contact", None, ln(rng, 3, 0.6) if emergency else ln(rng, 11, 0.8)))
+            on_site = ln(rng, 16, 0.35) if emergency else ln(rng, 180 if fast else 480, 0.8)
             plan.append(("on_site", Status.IN_PROGRESS, on_site))
         for verb, reaches, delay in plan:
             if reaches is not None and order.index(reaches) > order.index(stop):
@@ -1192,8 +1419,11 @@ class CaseMaker:
 
     # --- timeline rows
     def _events(self, batch, rng, case_id, kind, code, channel, reporter, description, steps, final, ids,
-                third_party, repeat_of, repeat_number, repeat_days, registered):
-        names, ts = self.registry.contractor_names, self.ts
+                third_party, repeat_of, repeat_number, repeat_days, stamps):
+        """One event per step, with the verbs' data: a call's ``reached``, a sign-off's
+        ``accepted``, a call-back's ``reached``/``score``/``reopened``, a hand-over's contractor.
+        ``stamps``: the steps' moments in the database's form."""
+        names = self.registry.contractor_names
         worker = names.get(ids["contractor"], "工程部维修组")
         worker_type = ActorType.CONTRACTOR if ids["contractor"] else ActorType.SYSTEM
         status = ""
@@ -1202,16 +1432,14 @@ class CaseMaker:
         rows = batch.events
         for verb, when, details in steps:
             before = status
+            status = next_status(status, verb, details)
             etype, text, data, visible = CaseEvent.Type.TRANSITION, "", "{}", True
             actor_type, actor_name = ActorType.SYSTEM, DESK
             if verb == "register":
-                status, text = Status.REGISTERED, description
+                text = description
                 if owner_channel:
                     actor_type, actor_name = ActorType.OWNER, reporter
-            elif verb == "accept":
-                status = Status.ACCEPTED
             elif verb == "dispatch":
-                status = Status.DISPATCHED
                 data = (f'{{"department": {_js(ids["department"])}, "contractor": {_js(ids["contractor"])}, '
                         '"assignee": null}')
             elif verb == "contact":
@@ -1222,40 +1450,49 @@ class CaseMaker:
             elif verb == "answer":
                 etype, text = CaseEvent.Type.MESSAGE, rng.choice(ANSWER_TEXTS.get(kind, ANSWER_TEXTS[Kind.ENQUIRY]))
             elif verb == "on_site":
-                status, actor_type, actor_name = Status.IN_PROGRESS, worker_type, worker
+                actor_type, actor_name = worker_type, worker
             elif verb == "pause":
-                status = Status.PAUSED
                 reason = details["reason"]
                 text = rng.choice(PAUSE_TEXTS[reason])
                 data = f'{{"reason": "{reason}"}}'
             elif verb == "third_party":
-                status, text = Status.DISPATCHED, rng.choice(THIRD_PARTY_TEXTS)
+                text = rng.choice(THIRD_PARTY_TEXTS)
                 data = f'{{"contractor": {_js(third_party)}}}'
                 worker, worker_type = names.get(third_party, worker), ActorType.CONTRACTOR
             elif verb == "complete":
-                status, text = Status.COMPLETED, rng.choice(COMPLETE_TEXTS.get(parent, COMPLETE_TEXTS["daily"]))
-                actor_type, actor_name = worker_type, worker
+                texts = REWORK_TEXTS if details.get("again") else COMPLETE_TEXTS.get(parent, COMPLETE_TEXTS["daily"])
+                text, actor_type, actor_name = rng.choice(texts), worker_type, worker
             elif verb == "sign_off":
-                status, text, data = Status.SIGNED_OFF, "业主验收通过", '{"accepted": true}'
                 actor_type, actor_name = ActorType.OWNER, reporter
+                if details.get("accepted", True):
+                    text, data = "业主验收通过", '{"accepted": true}'
+                else:
+                    text, data = "业主验收不通过：" + rng.choice(REJECT_REASONS), '{"accepted": false}'
             elif verb == "callback":
-                score = 5 if rng.random() < 0.7 else 4 if rng.random() < 0.8 else 3
-                status, text, visible = Status.CLOSED, rng.choice(CALLBACK_TEXTS), False
-                data = f'{{"reached": true, "score": {score}, "reopened": false}}'
+                score, reopened = details["score"], details.get("reopened", False)
+                visible = False
+                if reopened:
+                    text = rng.choice(LOW_CALLBACK_TEXTS)
+                else:
+                    text = rng.choice(CALLBACK_TEXTS if kind == Kind.REPAIR else COMPLAINT_CALLBACK_TEXTS)
+                data = f'{{"reached": true, "score": {score}, "reopened": {"true" if reopened else "false"}}}'
+            elif verb == "recheck":
+                etype, text, visible = CaseEvent.Type.NOTE, rng.choice(RECHECK_TEXTS), False
             elif verb == "close":
-                status, text = Status.CLOSED, rng.choice(CLOSE_TEXTS.get(kind, CLOSE_TEXTS[Kind.ENQUIRY]))
+                text = rng.choice(CLOSE_TEXTS.get(kind, CLOSE_TEXTS[Kind.ENQUIRY]))
             elif verb == "cancel":
-                status, text = Status.CANCELLED, rng.choice(CANCEL_TEXTS)
+                text = rng.choice(CANCEL_TEXTS)
             if etype == CaseEvent.Type.TRANSITION:
                 frm, to = before, status
             else:
                 frm, to = "", ""
-            rows.append((case_id, etype, verb, frm, to, actor_type, None, actor_name, text, visible, data, ts(when)))
+            rows.append((case_id, etype, verb, frm, to, actor_type, None, actor_name, text, visible, data,
+                         stamps[when]))
             if verb == "register" and repeat_of is not None:
                 rows.append((
                     case_id, CaseEvent.Type.NOTE, "repeat", "", "", ActorType.SYSTEM, None, DESK,
                     f"{repeat_days} 天内同一房号同一分类已有工单 {repeat_number}，已标记为重复报修并升级。", False,
-                    f'{{"repeat_of": {repeat_of}, "days": {repeat_days}}}', ts(when),
+                    f'{{"repeat_of": {repeat_of}, "days": {repeat_days}}}', stamps[when],
                 ))
         assert status == final, (status, final, steps)
 
@@ -1365,7 +1602,7 @@ def _sqlite_datetime(value):
     """Django's SQLite form of an aware datetime: UTC, no offset, "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
     if value is None:
         return None
-    if value.utcoffset():
+    if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return str(value)[:-6]
 
