@@ -3,6 +3,11 @@ and driven through the real verbs, so their timelines and history are what staff
 
 Idempotent: each demo case carries ``source = "demo:<n>"``; a second run adds nothing.
 
+The small demo adds three years of history after them (``HISTORY_CASES``, written in bulk by the
+large demo's generator with ``source = "demo-history:<n>"``), so the manager dashboard has
+months, contractors and categories to compare; the dashboard's roll-ups are then built and
+yesterday's complaint digest published.
+
 ``size="large"`` adds, after these, the large demo's 1,000,000 cases (plugins/cases/demo_large.py;
 ``ANJU_DEMO_CASES`` sets another count).
 """
@@ -46,14 +51,23 @@ STORIES = [
 ]
 
 
+#: The small demo's history: cases over the last three years, generated in bulk.
+HISTORY_CASES = 3000
+HISTORY_PREFIX = "demo-history:"
+
+
 def seed_cases(stdout=None, size="small"):
     """The demo cases; for ``size="large"`` the large demo's cases too. Returns how many story
     cases were added."""
+    from .demo_large import seed_large
+
     made = seed_stories(stdout=stdout)
     if size == "large":
-        from .demo_large import seed_large
-
         seed_large(stdout=stdout)
+    else:
+        # Three years of history in bulk (the large demo's generator, at a small size), so the
+        # dashboard has months to compare, contractors to rank and a call-back desk with work.
+        seed_large(count=HISTORY_CASES, stdout=stdout, prefix=HISTORY_PREFIX)
     # The bulk-written cases left no marks: the dashboard's roll-ups are built from scratch.
     started = time.monotonic()
     months = rollups.rebuild()

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from plugins.cases.demo import STATES_COVERED, STORIES
+from plugins.cases.demo import HISTORY_CASES, HISTORY_PREFIX, STATES_COVERED, STORIES
 from plugins.cases.models import Case, CaseEvent, CaseRollup, ComplaintDigest
 
 
@@ -17,7 +17,11 @@ def test_seed_demo_adds_cases_in_every_state_once(db):
         assert case.history.count() == case.events.filter(type=CaseEvent.Type.TRANSITION).count()
     assert stories.filter(original_contractor__isnull=False).exists()
     assert stories.filter(escalation_level__gt=0).exists()
-    # The dashboard has figures and the morning's digest is out, without waiting for a sweep.
+    # Three years of history for the dashboard, in bulk; its figures and the morning's digest
+    # are there without waiting for a sweep.
+    history = Case.objects.filter(source__startswith=HISTORY_PREFIX)
+    assert history.count() == HISTORY_CASES
+    assert history.dates("registered_at", "month").count() >= 24
     assert CaseRollup.objects.filter(dimension="all").exists() and ComplaintDigest.objects.count() == 1
     cases, events = Case.objects.count(), CaseEvent.objects.count()
     call_command("seed_demo", "--units", "300", verbosity=0)

@@ -486,7 +486,7 @@ def test_seed_demo_size_large_runs_the_generator_once(db, monkeypatch):
     seeded = Case.objects.count()  # other plugins' demo cases too (e.g. from interview findings)
     call_command("seed_demo", "--size", "large", "--units", "300", "--verbosity", "0")
     assert Case.objects.count() == seeded
-    # The small demo stays as it was: no bulk cases.
+    # The small demo adds none of the large demo's cases (its history has a prefix of its own).
     Case.objects.filter(source__startswith=demo_large.SOURCE_PREFIX).delete()
     call_command("seed_demo", "--units", "300", "--verbosity", "0")
     assert not Case.objects.filter(source__startswith=demo_large.SOURCE_PREFIX).exists()
