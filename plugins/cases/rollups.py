@@ -61,8 +61,14 @@ def mark(case):
 
 
 def mark_many(cases):
-    pairs = {(case.project_id, month_of(case.registered_at)) for case in cases}
-    RollupMark.objects.bulk_create([RollupMark(project_id=p, month=m) for p, m in pairs])
+    mark_pairs((case.project_id, case.registered_at) for case in cases)
+
+
+def mark_pairs(pairs):
+    """Mark the cohorts of (project id, registration time) pairs: bulk writes (the sweep, the
+    historic-case import) that bypass the services."""
+    cohorts = {(project_id, month_of(registered_at)) for project_id, registered_at in pairs}
+    RollupMark.objects.bulk_create([RollupMark(project_id=p, month=m) for p, m in cohorts])
 
 
 # --- Computing -----------------------------------------------------------------------------------

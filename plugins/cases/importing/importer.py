@@ -28,6 +28,7 @@ from estates.importing.sheet import SheetImporter
 from estates.models import Contractor, Department, Project, Unit
 from estates.normalize import clean_text
 
+from .. import rollups
 from ..models import Case, CaseCounter, CaseEvent, Category, Channel, Kind, Priority, Status
 from ..queues import cases_changed
 from ..search import words_for
@@ -345,6 +346,7 @@ class CaseImporter(SheetImporter):
                 event["data"] = data.get_db_prep_save(event["data"], connection)
         bulk.create(CaseEvent, events)
         cases_changed()  # bulk writes send no post_save
+        rollups.mark_pairs((case["project_id"], case["registered_at"]) for case in cases)  # nor mark
         _analyze(len(cases), (Case, Case.history.model, CaseEvent))
 
     def _number(self, ready):

@@ -127,6 +127,11 @@ def test_a_good_file_imports_every_row_as_history(manager, project, unit):
     assert "处理结果：更换防水层" in event.text and "回访评分：5 分" in event.text
     # History is history: no SLA clock starts, not even for the open complaint.
     assert not CaseClock.objects.exists()
+    # The dashboard's cohorts of January and February 2023 are marked for the next sweep.
+    from plugins.cases.models import RollupMark
+
+    assert set(RollupMark.objects.values_list("project_id", "month")) == {
+        (project.pk, dt.date(2023, 1, 1)), (project.pk, dt.date(2023, 2, 1))}
 
 
 def test_the_dry_run_checks_everything_and_writes_nothing(manager, project, unit):
