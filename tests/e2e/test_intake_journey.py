@@ -21,18 +21,14 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
-def hotline(transactional_db):
+def hotline(shipped_defaults):
     cache.clear()
     project = factories.ProjectFactory(code="HZ01", name="钱塘雅苑")
     building = factories.BuildingFactory(project=project, code="3", name="3号楼")
     unit = factories.UnitFactory(building=building, entrance="2", number="1502")
     owner = factories.OwnerFactory(name="林晓", mobile="13900139000")
     factories.OwnershipFactory(owner=owner, unit=unit)
-    # The shipped category tree comes from a data migration; an earlier browser test's flush of
-    # the database (transactional tests) may have taken it.
-    daily, _created = Category.objects.get_or_create(code="daily", defaults={"kind": "repair", "name": "日常维修"})
-    plumbing, _created = Category.objects.get_or_create(
-        code="daily-plumbing", defaults={"kind": "repair", "name": "给排水", "parent": daily})
+    plumbing = Category.objects.get(code="daily-plumbing")
     department = factories.DepartmentFactory(code="ENG", name="工程维修部")
     RoutingRule.objects.create(name="钱塘雅苑给排水", category=plumbing, project=project, department=department)
     agent = staff_with_perms(*ALL_VERBS, "cases.view_case", projects=[project], username="zuoxi")

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
-def desk(transactional_db):
+def desk(shipped_defaults):
     cache.clear()
     project = factories.ProjectFactory(code="HZ01", name="钱塘雅苑")
     building = factories.BuildingFactory(project=project, code="3", name="3号楼")
