@@ -68,3 +68,19 @@ def staff_with_perms(*codenames, projects=(), all_projects=False, username=None)
 @pytest.fixture
 def make_staff(db):
     return staff_with_perms
+
+
+@pytest.fixture
+def shipped_defaults(transactional_db):
+    """The case desk's shipped categories, calendars, SLA policies and roles. Data migrations
+    create them once; a transactional test's flush empties those tables, so a transactional test
+    that runs after another and needs them creates them again (each step skips what exists)."""
+    import importlib
+
+    from django.apps import apps
+
+    from plugins.cases.defaults import create_all
+
+    create_all(apps)
+    importlib.import_module("plugins.cases.migrations.0003_sla").create_policies(apps)
+    importlib.import_module("plugins.cases.migrations.0005_roles").create_roles(apps, None)

@@ -161,17 +161,3 @@ def phone_factory(chromium, live_server, artifacts_dir):
     for context in contexts:
         context.close()
 
-
-@pytest.fixture
-def shipped_defaults(transactional_db):
-    """The case desk's shipped categories, calendars and SLA policies. Data migrations create
-    them once; an earlier browser test's flush (transactional tests) empties the tables, so a
-    test that needs them creates them again (both steps skip what exists)."""
-    import importlib
-
-    from django.apps import apps
-
-    from plugins.cases.defaults import create_all
-
-    create_all(apps)
-    importlib.import_module("plugins.cases.migrations.0003_sla").create_policies(apps)
