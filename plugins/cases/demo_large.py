@@ -14,7 +14,7 @@ What it writes
     few recent repairs wait for the owner's sign-off or the call-back; the rest are closed
     (cancelled about 3 %), with dispatched/completed/closed times in order and before now.
 
-    Timeline: 1–10 events per case, about 5.7 on average, each step the services would have
+    Timeline: 1–10 events per case, about 5.8 on average, each step the services would have
     written with the data they write. A closed repair: register → dispatch → the contractor's
     call (``{"reached": true}``) → on site (where the policy times it: emergencies) → complete →
     sign-off (``{"accepted": true}``) → call-back (``{"reached": true, "score": 1–5, "reopened":
@@ -68,10 +68,15 @@ How it stays fast
     same next working moment gets the same times), the same rows as ``_schedule`` worked out
     for each clock. No history rows (bulk writes skip simple-history, STACK-NOTES §3) and no
     reference-index rows (the case viewset keeps none). The tables are analysed at the end
-    (and vacuumed on PostgreSQL). Measured on the shared 2-core machine, SQLite with the search
-    triggers of migration 0006: 100,000 cases in 19–25 s (before the closed cases got their
-    clocks, steps and failures: 15–23 s), 1,000,000 in about 3.6 minutes (2.9 before, at the
-    same hour); PostgreSQL 1,000,000 in about 4.8 minutes under load (3.9 before); the registry's 100,000 units before them another 50 s.
+    (and vacuumed on PostgreSQL). On PostgreSQL the cases and clocks go in by binary COPY (the
+    server reads timestamps instead of parsing them), and with the indexes the three tables'
+    keys to the cases, policies and calendars are dropped for the load and checked by one join
+    each after it (DeferredForeignKeys). Measured on the shared 2-core machine with other work
+    running on it: SQLite (with the search triggers of migration 0006) 100,000 cases in 19–33 s
+    as that load varies (the generator before the closed cases got their clocks, steps and
+    failures: 15–23 s at the same moments) and 1,000,000 in about 3.6 minutes (2.9 before, at
+    the same hour); PostgreSQL 1,000,000 in about 4.8 minutes (3.9 before, at the same hour);
+    the registry's 100,000 units before them another 50 s.
     Deterministic: the same count, registry and ``now`` give the same cases, whether built
     here or in the forked process.
 
@@ -644,14 +649,22 @@ class _Clock:
         clock starts and stops at steps). The sweep's moments are the clock's own due,
         reminder and escalation times, converted once."""
         due, remind, escalate = self.due_at, self.remind_at, self.escalate_at
-        known = {id(due): ts(due), id(remind): ts(remind), id(escalate): ts(escalate)}
-        swept = [None if value is None else known.get(id(value)) or ts(value)
-                 for value in (self.sweep_at, self.reminded_at, self.breached_at, self.escalated_at)]
+        due_s, remind_s, escalate_s = ts(due), ts(remind), ts(escalate)
+        sweep, reminded, breached, escalated = self.sweep_at, self.reminded_at, self.breached_at, self.escalated_at
+        if sweep is not None:
+            sweep = remind_s if sweep is remind else due_s if sweep is due else ts(sweep)
+        if reminded is not None:
+            reminded = remind_s if reminded is remind else ts(reminded)
+        if breached is not None:
+            breached = due_s if breached is due else ts(breached)
+        if escalated is not None:
+            escalated = (escalate_s if escalated is escalate else due_s if escalated is due
+                         else remind_s if escalated is remind else ts(escalated))
         paused, stopped = self.paused_since, self.stopped_at
         return (case_id, self.clock, self.round, self.policy_id, self.amount, self.unit, self.before_clock,
                 self.calendar_id, self.remind_percent, stamps[self.started_at], paused and ts(paused),
-                duration(self.paused_total), known[id(due)], known[id(remind)], known[id(escalate)], swept[0],
-                swept[1], swept[2], self.escalation_level, swept[3], stopped and stamps[stopped])
+                duration(self.paused_total), due_s, remind_s, escalate_s, sweep, reminded, breached,
+                self.escalation_level, escalated, stopped and stamps[stopped])
 
 
 class ClockReplay:
@@ -1510,7 +1523,9 @@ class CaseMaker:
 
 
 class Writer:
-    """Rows straight into the tables: executemany on SQLite, COPY on PostgreSQL."""
+    """Rows straight into the tables: executemany on SQLite, COPY on PostgreSQL (binary where
+    every column takes a plain value: the server then reads a timestamp instead of parsing its
+    text, half the time for the clock rows)."""
 
     def __init__(self, conn):
         self.conn = conn
@@ -1529,27 +1544,41 @@ class Writer:
         return _same if self.conn.features.has_native_duration_field else _microseconds
 
     def _layout(self, model, fields):
-        """(table, columns, constant tail) for ``fields`` plus any other column of the model
-        (a field added later is written with its default)."""
+        """(table, columns, constant tail, column types for a binary COPY or None) for
+        ``fields`` plus any other column of the model (a field added later is written with its
+        default)."""
         meta = model._meta
         by_attname = {f.attname: f for f in meta.concrete_fields}
         missing = [f for f in meta.concrete_fields if f.attname not in fields and not f.primary_key]
         tail = tuple(f.get_db_prep_save(f.get_default(), self.conn) for f in missing)
         columns = [by_attname[name].column for name in fields] + [f.column for f in missing]
-        return meta.db_table, columns, tail
+        binary = None
+        if self.vendor == "postgresql" and not tail:
+            with self.conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT attname, atttypid, format_type(atttypid, NULL) FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", [meta.db_table])
+                types = {name: (oid, kind) for name, oid, kind in cursor.fetchall()}
+            # JSON is written as text (the rows hold it as text), so that table's COPY stays text.
+            if all(types[column][1] in BINARY_COPY_TYPES for column in columns):
+                binary = [types[column][0] for column in columns]
+        return meta.db_table, columns, tail, binary
 
     def write(self, model, rows):
         """``rows``: tuples in the order of the model's *_FIELDS, values already in the
         database's form (``ts``, ``duration``)."""
         if not rows:
             return
-        table, columns, tail = self.tables[model]
+        table, columns, tail, binary = self.tables[model]
         if tail:
             rows = [row + tail for row in rows]
         quoted = ", ".join(self.conn.ops.quote_name(c) for c in columns)
         with self.conn.cursor() as cursor:
             if self.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {self.conn.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+                sql = f"COPY {self.conn.ops.quote_name(table)} ({quoted}) FROM STDIN"
+                with cursor.cursor.copy(sql + (" (FORMAT BINARY)" if binary else "")) as copy:
+                    if binary:
+                        copy.set_types(binary)
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -1602,6 +1631,43 @@ class DeferredIndexes:
         return restored
 
 
+class DeferredForeignKeys:
+    """PostgreSQL: the foreign keys of the bulk-written tables that point at the cases (which
+    the load holds anyway) or at the SLA policies and calendars (small, read with the cases),
+    dropped for the load and added again after it, each checked by one join instead of a
+    trigger per row (a clock row has three). Dropping a foreign key locks the table it points
+    at until the commit, so the keys to the registry and the users stay. Inside the load's
+    transaction, like DeferredIndexes."""
+
+    def __init__(self, conn, models=(Case, CaseEvent, CaseClock), targets=(Case, SLAPolicy, WorkCalendar)):
+        self.conn = conn
+        self.tables = [model._meta.db_table for model in models]
+        self.targets = [model._meta.db_table for model in targets]
+        self.saved = []
+
+    def drop(self):
+        if self.conn.vendor != "postgresql":
+            return 0
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) AND confrelid = ANY(%s::regclass[]) "
+                "ORDER BY 1, 2", [self.tables, self.targets])
+            self.saved = cursor.fetchall()
+            quote = self.conn.ops.quote_name
+            for table, name, _definition in self.saved:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        return len(self.saved)
+
+    def restore(self):
+        quote = self.conn.ops.quote_name
+        with self.conn.cursor() as cursor:
+            for table, name, definition in self.saved:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        restored, self.saved = len(self.saved), []
+        return restored
+
+
 def _js(value):
     """A JSON number or null."""
     return "null" if value is None else str(int(value))
@@ -1636,6 +1702,11 @@ def already_seeded(prefix=SOURCE_PREFIX):
     return Case.objects.filter(source=f"{prefix}1").exists()
 
 
+#: Column types a binary COPY is given the rows' values for as they are.
+BINARY_COPY_TYPES = frozenset({
+    "bigint", "integer", "smallint", "boolean", "text", "character varying", "timestamp with time zone",
+    "interval", "date",
+})
 #: Below this many cases the indexes stay in place during the load.
 DEFER_INDEXES_FROM = 50_000
 #: From this many cases the rows are built in a second process while this one writes.
@@ -1667,7 +1738,7 @@ def seed_large(count=None, now=None, stdout=None, chunk=CHUNK, defer_indexes=Non
     writer = Writer(connection)
     maker = CaseMaker(registry, count, now, words_for=_words_for(), ts=writer.ts, duration=writer.duration,
                       prefix=prefix)
-    indexes = DeferredIndexes(connection)
+    indexes, keys = DeferredIndexes(connection), DeferredForeignKeys(connection)
     if defer_indexes is None:
         defer_indexes = count >= DEFER_INDEXES_FROM
     if parallel is None:
@@ -1684,6 +1755,7 @@ def seed_large(count=None, now=None, stdout=None, chunk=CHUNK, defer_indexes=Non
         first_id = (Case.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
         if defer_indexes:
             indexes.drop()
+            keys.drop()
         written = 0
         for batch in produce(maker, first_id, chunk, parallel):
             writer.write(Case, batch.cases)
@@ -1694,6 +1766,7 @@ def seed_large(count=None, now=None, stdout=None, chunk=CHUNK, defer_indexes=Non
                 stdout.write(f"  大规模演示工单：已写入 {written:,} 张")
         if defer_indexes:
             indexes.restore()
+            keys.restore()
         save_counters(maker.used)
         writer.reset_sequences()
     if connection.vendor == "postgresql":

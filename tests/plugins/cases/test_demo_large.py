@@ -445,15 +445,28 @@ def test_the_same_inputs_give_the_same_cases_built_here_or_in_a_forked_process(r
 
 
 def test_indexes_dropped_for_the_load_are_all_rebuilt(registry):
-    before = _indexes()
+    before, keys = _indexes(), _foreign_keys()
     demo_large.seed_large(count=500, now=NOW, defer_indexes=True)
     assert Case.objects.count() == 500
     assert _indexes() == before
+    assert _foreign_keys() == keys  # PostgreSQL: the keys dropped for the load are back
     with connection.cursor() as cursor:  # and they serve the queries
         if connection.vendor == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN SELECT id FROM cases_caseclock WHERE stopped_at IS NULL "
                            "AND sweep_at <= %s ORDER BY sweep_at, id", [NOW.isoformat()])
             assert "case_clock_sweep" in " ".join(str(row) for row in cursor.fetchall())
+
+
+def _foreign_keys():
+    tables = ["cases_case", "cases_caseevent", "cases_caseclock"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
+                           "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [tables])
+        else:
+            cursor.execute("SELECT m.name, f.* FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+                           "WHERE m.name IN (%s, %s, %s)", tables)
+        return sorted(cursor.fetchall())
 
 
 def _indexes():
