@@ -497,7 +497,7 @@ def _sweep_batch(now, batch_size, after, result):
 
 
 def _take_steps(clocks, now, result):
-    events, history, raised, notices = [], [], {}, []
+    events, history, raised, notices, breached = [], [], {}, [], []
     cases, words = {}, Wording()
     for clock in clocks:
         case = clock.case = cases.setdefault(clock.case_id, clock.case)
@@ -511,6 +511,7 @@ def _take_steps(clocks, now, result):
             elif what == "breach":
                 clock.breached_at = clock.due_at
                 result.breached += 1
+                breached.append(clock)
             else:
                 result.escalated += 1
             clock.escalation_level = max(clock.escalation_level, level)
@@ -540,8 +541,9 @@ def _take_steps(clocks, now, result):
     bulk.update(CaseClock, [{field: getattr(clock, field) for field in SWEPT_FIELDS} for clock in clocks],
                 SWEPT_FIELDS[1:])
     CaseEvent.objects.bulk_create(events)
-    # A breach changes the on-time figures of the case's cohort.
-    rollups.mark_many({event.case_id: event.case for event in events if event.verb == "clock_breach"}.values())
+    # A breach changes the on-time figures of the case's cohort: counted in place, since
+    # recomputing every cohort a busy sweep touched took longer than the sweep itself.
+    rollups.count_breaches(breached)
     # One UPDATE per level (at most three), not bulk_update's CASE of one branch per case,
     # which dominated the sweep's SQL time at 5,000 due clocks.
     levels = {}

@@ -2,6 +2,9 @@
 
 * ``mark(case)`` — called by services for every timeline event, inside its transaction: the
   case's cohort (project, registration month) is stale.
+* ``count_breaches(clocks)`` — called by the sweep for the breaches it records, in the same
+  transaction: adds them to the roll-ups in place (a breach only makes a clock decided and not
+  met and its case late), so a sweep with thousands of breaches recomputes nothing.
 * ``refresh()`` — called by the sweep: recomputes the marked cohorts, a month at a time, and
   deletes the marks it read. With no roll-up built yet it rebuilds everything.
 * ``rebuild()`` — recomputes every cohort (after a bulk import or the large demo, which write
@@ -17,8 +20,8 @@ import zoneinfo
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from .models import Case, CaseClock, CaseEvent, CaseRollup, Dimension, RollupMark, RollupState
@@ -60,15 +63,58 @@ def mark(case):
     RollupMark.objects.create(project_id=case.project_id, month=month_of(case.registered_at))
 
 
-def mark_many(cases):
-    mark_pairs((case.project_id, case.registered_at) for case in cases)
-
-
 def mark_pairs(pairs):
     """Mark the cohorts of (project id, registration time) pairs: bulk writes (the sweep, the
     historic-case import) that bypass the services."""
     cohorts = {(project_id, month_of(registered_at)) for project_id, registered_at in pairs}
     RollupMark.objects.bulk_create([RollupMark(project_id=p, month=m) for p, m in cohorts])
+
+
+def count_breaches(clocks):
+    """Add clocks the sweep has just recorded as breached (their ``breached_at`` already
+    written, ``clock.case`` loaded) to the roll-ups of their cases' cohorts: each breach is one
+    more decided, not met, clock in every row the case counts in, and an open case with no
+    breached running clock before becomes late. Two reads and one UPDATE per distinct change.
+
+    Exact because recomputing is absolute: a cohort whose rows are missing or stale has a mark
+    pending (every change to a case leaves one), and its recompute reads the breach from the
+    clocks. Runs under the sweep's lock, like ``refresh``; ``rebuild`` takes the same lock."""
+    clocks = [clock for clock in clocks if clock.clock in CLOCK_KINDS]
+    if not clocks:
+        return 0
+    cases = {clock.case_id: clock.case for clock in clocks}
+    were_late = set(CaseClock.objects.filter(case_id__in=list(cases), stopped_at__isnull=True,
+                                             breached_at__isnull=False)
+                    .exclude(pk__in=[clock.pk for clock in clocks]).values_list("case_id", flat=True))
+    changes = defaultdict(lambda: defaultdict(int))  # (month, project, dimension, key) -> {column: n}
+    for clock in clocks:
+        case = clock.case
+        late = case.status in OPEN_STATUSES and case.pk not in were_late
+        were_late.add(case.pk)
+        month = month_of(case.registered_at)
+        for dimension, key in _cohort_keys(case.kind, case.category_id, case.channel,
+                                           case.original_contractor_id or case.contractor_id, case.department_id):
+            change = changes[(month, case.project_id, dimension, key)]
+            change[f"{clock.clock}_decided"] += 1
+            change["late_open"] += late
+    rows = (CaseRollup.objects.filter(month__in={key[0] for key in changes},
+                                      project_id__in={key[1] for key in changes})
+            .values_list("pk", "month", "project_id", "dimension", "key"))
+    by_change = defaultdict(list)
+    for pk, *key in rows:
+        change = changes.get(tuple(key))
+        if change:
+            by_change[tuple(sorted((column, n) for column, n in change.items() if n))].append(pk)
+    for change, pks in by_change.items():
+        CaseRollup.objects.filter(pk__in=pks).update(**{column: F(column) + n for column, n in change})
+    return len(clocks)
+
+
+def _cohort_keys(kind, category_id, channel, holder, department_id):
+    """The (dimension, key) rows of its cohort a case counts in."""
+    return ((Dimension.ALL, ""), (Dimension.KIND, kind), (Dimension.CATEGORY, _key(category_id)),
+            (Dimension.CHANNEL, channel), (Dimension.CONTRACTOR, _key(holder)),
+            (Dimension.DEPARTMENT, _key(department_id)))
 
 
 # --- Computing -----------------------------------------------------------------------------------
@@ -134,11 +180,8 @@ def compute(month, project_ids=None, now=None):
     for (pk, project_id, kind, category_id, channel, department_id, contractor_id, original_id, status,
          repeat_of_id, completed_at, closed_at, registered_at) in cases.values_list(*fields).iterator(chunk_size=5000):
         holder = original_id or contractor_id
-        targets = [counts[(project_id, Dimension.ALL, "")], counts[(project_id, Dimension.KIND, kind)],
-                   counts[(project_id, Dimension.CATEGORY, _key(category_id))],
-                   counts[(project_id, Dimension.CHANNEL, channel)],
-                   counts[(project_id, Dimension.CONTRACTOR, _key(holder))],
-                   counts[(project_id, Dimension.DEPARTMENT, _key(department_id))]]
+        targets = [counts[(project_id, dimension, key)]
+                   for dimension, key in _cohort_keys(kind, category_id, channel, holder, department_id)]
         repair = kind == Kind.REPAIR
         counted = repair and holder is not None and (completed_at is not None or original_id is not None)
         case_scores = scores.get(pk, ())
@@ -201,8 +244,14 @@ def as_of():
 
 def rebuild(now=None):
     """Recompute every cohort; returns the number of months."""
+    from .clocks import SWEEP_LOCK_KEY  # clocks imports this module
+
     now = now or timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A sweep counting breaches in place waits: its increments must land in the new rows.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
         RollupMark.objects.all().delete()
         CaseRollup.objects.all().delete()
         bounds = Case.objects.aggregate(first=Min("registered_at"), last=Max("registered_at"))
