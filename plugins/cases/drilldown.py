@@ -5,6 +5,7 @@ cases, by the same rules as rollups.compute."""
 import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseClock, CaseEvent, ClockKind, Kind, Status
@@ -94,11 +95,14 @@ def apply_missing(queryset, slug):
     return queryset.filter(**{lookup: True}) if lookup else queryset
 
 
+#: The contractor that had the repair's one chance: the expression of index case_holder_time.
+HOLDER = Coalesce("original_contractor", "contractor")
+
+
 def apply_holder(queryset, contractor_id):
     """The contractor that had the repair's one chance (figures.py): the original contractor
     once the work went to a third party, else the contractor."""
-    return queryset.filter(Q(original_contractor_id=contractor_id)
-                           | Q(original_contractor__isnull=True, contractor_id=contractor_id))
+    return queryset.alias(holder=HOLDER).filter(holder=contractor_id)
 
 
 # --- The count of a drill-down, from the roll-ups -----------------------------------------------

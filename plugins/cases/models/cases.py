@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -127,6 +128,9 @@ class Case(models.Model):
             models.Index(fields=["project", "category", "registered_at"], name="case_project_category"),
             # One caller's cases, newest first: a frequent caller has thousands of them.
             models.Index(fields=["reporter_mobile", "registered_at"], name="case_mobile_time"),
+            # The contractor that had the repair's one chance (drilldown.apply_holder), newest
+            # first: "original, or else current" is one indexed value instead of an OR.
+            models.Index(Coalesce("original_contractor", "contractor"), "registered_at", name="case_holder_time"),
         ]
 
     def __str__(self):
