@@ -151,11 +151,36 @@ class ScopedChooserFilterForm(BaseFilterForm):
         return objects
 
 
+def _current_owners_of_unit(owners, unit_id):
+    return owners.filter(ownerships__unit=unit_id, ownerships__end__isnull=True)
+
+
+def _owners_in_project(owners, project_id):
+    return owners.filter(pk__in=Ownership.objects.filter(unit__project=project_id).values("owner_id"))
+
+
+#: {model: {URL parameter: narrowing}}: a form whose chooser widget links another of its fields
+#: (``linked_fields``) opens the chooser narrowed to it: units of the chosen project, the
+#: current owners of the chosen unit. A value that is not a whole number is ignored.
+LINKED_FILTERS = {
+    Unit: {"project": lambda units, pk: units.filter(project=pk)},
+    Owner: {"unit": _current_owners_of_unit, "project": _owners_in_project},
+}
+
+
 class ScopedChooseMixin:
     filter_form_class = ScopedChooserFilterForm
 
     def get_object_list(self):
         return scope.restrict(super().get_object_list(), self.request.user)
+
+    def filter_object_list(self, objects):
+        objects = super().filter_object_list(objects)
+        for parameter, narrow in LINKED_FILTERS.get(objects.model, {}).items():
+            value = self.request.GET.get(parameter, "")
+            if value.isascii() and value.isdigit():
+                objects = narrow(objects, int(value))
+        return objects
 
 
 class ScopedChosenMixin:
@@ -182,6 +207,8 @@ class NoCreationMixin:
 
 
 class ScopedChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    # The linked fields' values stay on the modal's search and pagination links.
+    preserve_url_parameters = [*snippet_chooser.SnippetChooserViewSet.preserve_url_parameters, "project", "unit"]
     create_view_class = _scoped(snippet_chooser.SnippetCreateView, NoCreationMixin)
     choose_view_class = _scoped(snippet_chooser.ChooseView, ScopedChooseMixin)
     choose_results_view_class = _scoped(snippet_chooser.ChooseResultsView, ScopedChooseMixin)

@@ -327,7 +327,9 @@ def _chase_one(digest, now):
 
 def person(user):
     name = user.get_full_name().strip()
-    return f"{name}（{user.get_username()}）" if name else user.get_username()
+    if not name:
+        return user.get_username()
+    return _("%(name)s（%(username)s）") % {"name": name, "username": user.get_username()}
 
 
 def chase_text(digest, staff, now):

@@ -21,6 +21,13 @@ class InterviewForm(WagtailAdminModelForm):
             ids = scope.project_ids_for(user)
             if ids is not None and len(ids) == 1:
                 project.initial = next(iter(ids))
+        # The unit chooser opens on the chosen project's units, the owner chooser on the chosen
+        # unit's current owners (estates.viewsets.LINKED_FILTERS); a mismatch is still refused.
+        for name, links in (("unit", {"project": {"id": "id_project"}}),
+                            ("owner", {"unit": {"id": "id_unit"}, "project": {"id": "id_project"}})):
+            widget = self.fields[name].widget if name in self.fields else None
+            if hasattr(widget, "linked_fields"):
+                widget.linked_fields = links
         if "topics" in self.fields:
             self.fields["topics"].error_messages["required"] = _("请填写访谈主题。")
         formset = self.formsets.get("findings")

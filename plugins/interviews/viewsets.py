@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.timezone import localtime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
@@ -262,7 +262,7 @@ class InterviewDeleteView(InterviewObjectMixin, snippet_views.DeleteView):
         raised = self.object.findings.exclude(case_reference="").values_list("case_reference", flat=True)
         if raised:
             messages.error(request, gettext("这次访谈的问题已转为工单（%(numbers)s），访谈记录不能删除。") % {
-                "numbers": "、".join(raised)})
+                "numbers": pgettext("list separator", "、").join(raised)})
             return redirect(reverse(self.inspect_url_name, args=[self.object.pk]))
         return super().post(request, *args, **kwargs)
 

@@ -14,7 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PO = REPO / "site/locale/en/LC_MESSAGES/django.po"
 MO = PO.with_suffix(".mo")
-ENTRY = re.compile(r'^(#, fuzzy\n)?msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?((?:msgstr.*\n(?:".*"\n)*)+)', re.M)
+ENTRY = re.compile(r'^(#, fuzzy\n)?(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?'
+                   r'((?:msgstr.*\n(?:".*"\n)*)+)', re.M)
 
 
 def unquote(lines):
@@ -22,12 +23,18 @@ def unquote(lines):
 
 
 def entries(text):
+    """{msgid: (fuzzy, msgstr lines)}; an entry with a context is keyed (context, msgid)."""
     found = {}
     for match in ENTRY.finditer(text + "\n"):
-        msgid = unquote(match.group(2))
+        msgid = unquote(match.group(3))
         if msgid:
-            found[msgid] = (bool(match.group(1)), match.group(3))
+            key = (unquote(match.group(2)), msgid) if match.group(2) else msgid
+            found[key] = (bool(match.group(1)), match.group(4))
     return found
+
+
+def translated(compiled, key):
+    return compiled.pgettext(*key) if isinstance(key, tuple) else compiled.gettext(key)
 
 
 def test_every_entry_is_translated_and_none_is_fuzzy():
@@ -42,7 +49,8 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
 def test_compiled_catalogue_matches_the_source():
     compiled = gettext.GNUTranslations(MO.open("rb"))
     catalogue = entries(PO.read_text(encoding="utf-8"))
-    stale = [msgid for msgid in catalogue if "%(" not in msgid and compiled.gettext(msgid) == msgid]
+    stale = [key for key in catalogue if "%(" not in str(key) and translated(compiled, key) == (
+        key[1] if isinstance(key, tuple) else key)]
     assert not stale, f"run `make messages`: {stale[:5]}"
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from plugins.cases.models import Case, Category, RoutingRule
+from plugins.cases.models import Case, Category, RoutingRule, StandardReply
 from tests import factories
 from tests.conftest import staff_with_perms
 from tests.plugins.cases.conftest import ALL_VERBS
@@ -31,6 +31,8 @@ def hotline(shipped_defaults):
     plumbing = Category.objects.get(code="daily-plumbing")
     department = factories.DepartmentFactory(code="ENG", name="工程维修部")
     RoutingRule.objects.create(name="钱塘雅苑给排水", category=plumbing, project=project, department=department)
+    reply = StandardReply.objects.create(title="告知上门时间", text="维修师傅将在30分钟内与您联系。", live=False)
+    reply.save_revision().publish()
     agent = staff_with_perms(*ALL_VERBS, "cases.view_case", projects=[project], username="zuoxi")
     agent.set_password("坐席-密码-2026")
     agent.save()
@@ -69,6 +71,12 @@ def test_an_agent_registers_a_call_from_a_known_owners_number(hotline, phone_fac
     expect(page.locator("#intake-r-category")).to_have_value(str(Category.objects.get(code="daily-plumbing").pk))
     description = page.locator("#intake-r-description")
     description.fill("厨房水槽下的进水管接头滴水，已关闭角阀。")
+    # A standard reply goes in at the cursor (standard_replies.js), not by posting the form.
+    page.evaluate("window.stillThisPage = true")
+    page.get_by_role("button", name="告知上门时间").click()
+    expect(description).to_have_value("厨房水槽下的进水管接头滴水，已关闭角阀。\n维修师傅将在30分钟内与您联系。")
+    assert page.evaluate("window.stillThisPage === true")  # inserted in place, the form not posted
+    description.focus()
     screen.shot("form")
     description.press("Control+Enter")
 
@@ -81,6 +89,7 @@ def test_an_agent_registers_a_call_from_a_known_owners_number(hotline, phone_fac
     screen.shot("registered")
 
     case = Case.objects.get(number=number)
+    assert case.description.endswith("维修师傅将在30分钟内与您联系。")
     assert (case.unit, case.owner, case.channel, case.status) == (
         hotline["unit"], hotline["owner"], "hotline", "dispatched")
     assert Case.objects.count() == 1

@@ -2,6 +2,7 @@
 touches nothing of project B on any estates admin screen — lists, inspect, edit, delete,
 history, usage, copy, filters, choosers, exports and forms."""
 
+import datetime
 import json
 import re
 
@@ -338,6 +339,36 @@ def test_chooser_lists_only_their_projects(a_client, estate, model):
     html = chooser_html(a_client.get(f"/admin/snippets/choose/estates/{model}/"))
     assert A_MARK[model] in html
     assert_no_b(html)
+
+
+def test_a_linked_field_narrows_the_unit_and_owner_choosers(admin_client, estate):
+    """A form's chooser linked to its project or unit field (interviews) opens narrowed to it;
+    the narrowing survives a search and never widens the scope."""
+    choose = "/admin/snippets/choose/estates/{}/"
+    html = chooser_html(admin_client.get(choose.format("unit"), {"project": estate.b.pk}))
+    assert "5-1-1502" in html and "3-1-1502" not in html and "12-2-1502" not in html
+    html = chooser_html(admin_client.get(choose.format("unit") + "results/", {"project": estate.a.pk, "q": "1502"}))
+    assert "3-1-1502" in html and "12-2-1502" in html and "5-1-1502" not in html
+    html = chooser_html(admin_client.get(choose.format("owner"), {"unit": estate.a_3_1_1602.pk}))
+    assert "李小龙" in html and "张三丰" not in html and "张无忌" not in html
+    html = chooser_html(admin_client.get(choose.format("owner"), {"project": estate.b.pk}))
+    assert "张无忌" in html and "张三丰" not in html
+    # A sold unit's former owner is not offered for it.
+    estate.a_ownership.end = estate.a_ownership.start or datetime.date(2026, 1, 1)
+    estate.a_ownership.save()
+    html = chooser_html(admin_client.get(choose.format("owner"), {"unit": estate.a_3_1_1502.pk}))
+    assert "张三丰" not in html
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "１", ""])
+def test_a_linked_filter_that_is_not_a_number_is_ignored(admin_client, estate, value):
+    html = chooser_html(admin_client.get("/admin/snippets/choose/estates/unit/", {"project": value}))
+    assert "3-1-1502" in html and "5-1-1502" in html
+
+
+def test_the_linked_filter_stays_inside_the_users_projects(a_client, estate):
+    html = chooser_html(a_client.get("/admin/snippets/choose/estates/unit/", {"project": estate.b.pk}))
+    assert "5-1-1502" not in html and "3-1-1502" not in html
 
 
 @pytest.mark.parametrize(

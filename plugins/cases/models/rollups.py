@@ -10,7 +10,8 @@ derived data: they are rebuilt from the cases, clocks and events, never typed in
 A change to a case leaves a ``RollupMark`` (project, month) in the same transaction; the sweep
 recomputes the marked cohorts and deletes the marks it read. A mark written by a transaction
 that has not committed yet is not read, so its cohort is recomputed by the next sweep: a roll-up
-lags by at most one sweep.
+lags by at most one sweep. A breach the sweep records is added to the rows in place instead
+(rollups.count_breaches), in the sweep's transaction.
 """
 
 from django.db import models

@@ -87,6 +87,13 @@ def test_the_form_offers_only_their_projects_and_preselects_their_only_one(agent
     assert form.fields["project"].initial == project.pk
 
 
+def test_the_unit_and_owner_choosers_follow_the_chosen_project_and_unit(agent_client, project):
+    form = agent_client.get(ADD_URL).context["form"]
+    assert form.fields["unit"].widget.linked_fields == {"project": {"id": "id_project"}}
+    assert form.fields["owner"].widget.linked_fields == {"unit": {"id": "id_unit"}, "project": {"id": "id_project"}}
+    assert "linkedFields" in html(agent_client.get(ADD_URL))  # handed to the chooser's script
+
+
 def assert_refused(response, *expected):
     """A 400 naming the problem in Chinese, with what was typed still in the form."""
     assert response.status_code == 400, response.status_code

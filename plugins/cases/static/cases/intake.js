@@ -1,6 +1,6 @@
 // 来电登记 (/admin/cases/intake/): keyboard-first enhancements. The page works without this file
 // (plain GET look-up, plain POST registration); nothing here is needed to register a case.
-// No inline code and no dependencies.
+// No inline code; the reply buttons insert through standard_replies.js (loaded first).
 (function () {
   "use strict";
 
@@ -51,19 +51,6 @@
   }
 
   // --- Registration form -------------------------------------------------------------------------
-
-  function insertAtCursor(textarea, text, touched) {
-    // At the cursor once the agent has been in the textarea; otherwise after what is there.
-    var start = touched ? textarea.selectionStart : textarea.value.length;
-    var end = touched ? textarea.selectionEnd : start;
-    var before = textarea.value.slice(0, start);
-    if (before && !/\n$/.test(before)) {
-      text = "\n" + text;
-    }
-    textarea.setRangeText(text, start, end, "end");
-    textarea.dispatchEvent(new Event("input", { bubbles: true }));
-    textarea.focus();
-  }
 
   function wireRegister() {
     var form = registerForm();
@@ -203,14 +190,14 @@
       }
     }
 
-    if (replies && description) {
+    if (replies && description && window.AnjuCases) {  // standard_replies.js, loaded first
       description.addEventListener("focus", function () {
         touched = true;
       });
       replies.querySelectorAll("button[data-reply-text]").forEach(function (button) {
         button.addEventListener("click", function (event) {
           event.preventDefault(); // insert here; without this file the server appends it
-          insertAtCursor(description, button.getAttribute("data-reply-text") || "", touched);
+          window.AnjuCases.insertReply(description, button.getAttribute("data-reply-text") || "", touched);
           touched = true;
         });
       });

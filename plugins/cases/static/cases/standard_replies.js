@@ -1,6 +1,7 @@
 // The standard-reply picker (统一说辞) on the case page: choosing a reply inserts its text into
 // the textarea of the same form, at the cursor. No inline code (Content-Security-Policy) and
-// safe to load once per form: each picker is wired once.
+// safe to load once per form: each picker is wired once. The insertion itself is shared as
+// window.AnjuCases.insertReply (the 来电登记 page's reply buttons use it too).
 (function () {
   "use strict";
 
@@ -17,6 +18,9 @@
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
     textarea.focus();
   }
+
+  window.AnjuCases = window.AnjuCases || {};
+  window.AnjuCases.insertReply = insert;
 
   function wire(select) {
     if (select.dataset.standardReplyWired) {
