@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseClock, CaseEvent, ClockKind, Kind, Status
+from .models.cases import LOW_SCORE_EVENTS
 from .models.choices import OPEN_STATUSES
 
 
@@ -25,7 +26,8 @@ def _late(clock):
 
 
 def _met(clock):
-    return Q(Exists(_clocks(clock).filter(stopped_at__isnull=False, breached_at__isnull=True)))
+    # Once per case and clock kind (rollups.clock_outcomes): decided, and no round late.
+    return _decided(clock) & ~_late(clock)
 
 
 def _events(condition):
@@ -57,7 +59,7 @@ def _figures():
         "third_party": (_("转第三方"), lambda: _counted() & Q(original_contractor__isnull=False)),
         "repeat": (_("重复报修"), lambda: Q(kind=Kind.REPAIR, repeat_of__isnull=False)),
         "scored": (_("已评分回访"), lambda: _events(Q(verb="callback", data__reached=True))),
-        "low_score": (_("低分回访"), lambda: _events(Q(verb="callback", data__reached=True, data__reopened=True))),
+        "low_score": (_("低分回访"), lambda: _events(LOW_SCORE_EVENTS)),
     }
     for clock, label in ClockKind.choices:
         figures[f"clock_decided:{clock}"] = (_("%(clock)s：已有结果") % {"clock": label}, lambda c=clock: _decided(c))

@@ -30,9 +30,10 @@ from django.utils.translation import gettext as _
 from estates.models import Contractor
 
 from .models import CaseEvent, Kind
+from .models.cases import FAILED_EVENTS
 from .services import LOW_SCORE
 
-FAILED = Q(verb="reopen") | Q(verb="sign_off", data__accepted=False) | Q(verb="callback", data__reopened=True)
+FAILED = FAILED_EVENTS
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import Case, CaseClock, CaseEvent, CaseRollup, Dimension, RollupMark, RollupState
@@ -73,8 +74,10 @@ def mark_pairs(pairs):
 def count_breaches(clocks):
     """Add clocks the sweep has just recorded as breached (their ``breached_at`` already
     written, ``clock.case`` loaded) to the roll-ups of their cases' cohorts: each breach is one
-    more decided, not met, clock in every row the case counts in, and an open case with no
-    breached running clock before becomes late. Two reads and one UPDATE per distinct change.
+    late decision in every row the case counts in (``clock_outcomes``: a case counts once per
+    clock kind, so a breach of a case whose other round of that kind was on time turns a "met"
+    into a late one, and one already late for that kind changes nothing), and an open case with
+    no breached running clock before becomes late. One read and one UPDATE per distinct change.
 
     Exact because recomputing is absolute: a cohort whose rows are missing or stale has a mark
     pending (every change to a case leaves one), and its recompute reads the breach from the
@@ -83,20 +86,31 @@ def count_breaches(clocks):
     if not clocks:
         return 0
     cases = {clock.case_id: clock.case for clock in clocks}
-    were_late = set(CaseClock.objects.filter(case_id__in=list(cases), stopped_at__isnull=True,
-                                             breached_at__isnull=False)
-                    .exclude(pk__in=[clock.pk for clock in clocks]).values_list("case_id", flat=True))
+    # The cases' other rounds that were decided before these breaches.
+    earlier = defaultdict(list)
+    for case_id, *row in (CaseClock.objects.filter(case_id__in=list(cases))
+                          .filter(Q(stopped_at__isnull=False) | Q(breached_at__isnull=False))
+                          .exclude(pk__in=[clock.pk for clock in clocks])
+                          .values_list("case_id", "clock", "stopped_at", "breached_at")):
+        earlier[case_id].append(row)
+    outcomes = {case_id: clock_outcomes(rows) for case_id, rows in earlier.items()}
+    were_late = {case_id for case_id, rows in earlier.items()
+                 if any(stopped is None for _clock, stopped, breached in rows if breached is not None)}
     changes = defaultdict(lambda: defaultdict(int))  # (month, project, dimension, key) -> {column: n}
     for clock in clocks:
         case = clock.case
         late = case.status in OPEN_STATUSES and case.pk not in were_late
         were_late.add(case.pk)
+        outcome = outcomes.setdefault(case.pk, {})
+        was = outcome.get(clock.clock)  # None: undecided; True: on time so far; False: late already
+        outcome[clock.clock] = False
+        columns = {f"{clock.clock}_decided": was is None, f"{clock.clock}_met": -(was is True), "late_open": late}
         month = month_of(case.registered_at)
         for dimension, key in _cohort_keys(case.kind, case.category_id, case.channel,
                                            case.original_contractor_id or case.contractor_id, case.department_id):
             change = changes[(month, case.project_id, dimension, key)]
-            change[f"{clock.clock}_decided"] += 1
-            change["late_open"] += late
+            for column, n in columns.items():
+                change[column] += n
     rows = (CaseRollup.objects.filter(month__in={key[0] for key in changes},
                                       project_id__in={key[1] for key in changes})
             .values_list("pk", "month", "project_id", "dimension", "key"))
@@ -106,8 +120,25 @@ def count_breaches(clocks):
         if change:
             by_change[tuple(sorted((column, n) for column, n in change.items() if n))].append(pk)
     for change, pks in by_change.items():
-        CaseRollup.objects.filter(pk__in=pks).update(**{column: F(column) + n for column, n in change})
+        # Never below zero: a row can only lack what it takes away while its cohort has a mark
+        # pending, and that cohort's recompute at the end of this sweep makes it exact.
+        CaseRollup.objects.filter(pk__in=pks).update(
+            **{column: F(column) + n if n > 0 else Greatest(F(column) + n, 0) for column, n in change})
     return len(clocks)
+
+
+def clock_outcomes(rows):
+    """{clock kind: on time} for one case's clock rows (kind, …, stopped_at, breached_at): a
+    case counts once per kind, as its drill-down list does. The kind is decided once a round
+    stopped or breached, and on time while no round breached (a reopened case's second round
+    that runs late makes the case late for that clock)."""
+    outcome = {}
+    for clock, *_rest, stopped, breached in rows:
+        if breached is not None:
+            outcome[clock] = False
+        elif stopped is not None:
+            outcome.setdefault(clock, True)
+    return outcome
 
 
 def _cohort_keys(kind, category_id, channel, holder, department_id):
@@ -189,6 +220,7 @@ def compute(month, project_ids=None, now=None):
         is_open = status in OPEN_STATUSES
         low = any(score < LOW_SCORE for score in case_scores)  # cases, like the drill-down lists
         late = is_open and any(stopped is None and breached is not None for _c, _s, stopped, breached in case_clocks)
+        clock_results = clock_outcomes(case_clocks)
         for target in targets:
             target.cases_in += 1
             target.closed += status == Status.CLOSED
@@ -205,10 +237,10 @@ def compute(month, project_ids=None, now=None):
                 target.scored += 1
                 target.score_total += score
             target.low_scores += low
-            for clock, _started, stopped, breached in case_clocks:
+            for clock, on_time in clock_results.items():
                 pair = target.clocks[clock]
                 pair[0] += 1
-                pair[1] += stopped is not None and breached is None
+                pair[1] += on_time
         whole = targets[0]
         if status == Status.CLOSED and closed_at is not None:
             whole.durations[f"case:{kind}"][bucket(_minutes(closed_at - registered_at))] += 1

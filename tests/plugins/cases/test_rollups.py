@@ -192,3 +192,22 @@ def test_each_figure_counts_the_cases_its_drill_down_lists(story, project):
     holder = str(story["poor"].pk)
     row = CaseRollup.objects.get(dimension=Dimension.CONTRACTOR, key=holder)
     assert drilldown.apply_holder(cohort, int(holder)).count() == row.cases_in
+
+
+def test_a_case_counts_once_per_clock_and_a_late_second_round_makes_it_late(new_case, agent):
+    case = new_case()
+    services.dispatch(case, agent, contractor=contractor(name="甲"))
+    services.record_contact(case, agent, reached=True)  # the first round, in time
+    rollups.rebuild()
+    assert whole()["clocks"]["contact"] == [1, 1]
+    assert clocks.start(case, ClockKind.CONTACT, again=True).round == 2  # called again, say
+    clocks.sweep(now=timezone.now() + dt.timedelta(days=10))
+    # The sweep's breach of the second round turned the case's "met" into "late" in place.
+    assert whole()["clocks"]["contact"] == [1, 0]
+    swept = _rows()
+    rollups.rebuild()
+    assert swept == _rows()
+    # The drill-down lists count the same cases.
+    listed = {what: drilldown.apply(Case.objects.all(), f"{what}:contact").count()
+              for what in ("clock_decided", "clock_met", "clock_late")}
+    assert listed == {"clock_decided": 1, "clock_met": 0, "clock_late": 1}
