@@ -3,8 +3,8 @@
 * ``mark(case)`` — called by services for every timeline event, inside its transaction: the
   case's cohort (project, registration month) is stale.
 * ``count_breaches(clocks)`` — called by the sweep for the breaches it records, in the same
-  transaction: adds them to the roll-ups in place (a breach only makes a clock decided and not
-  met and its case late), so a sweep with thousands of breaches recomputes nothing.
+  transaction: adds them to the roll-ups in place (a breach only makes its case late for that
+  clock and, if open, late now), so a sweep with thousands of breaches recomputes nothing.
 * ``refresh()`` — called by the sweep: recomputes the marked cohorts, a month at a time, and
   deletes the marks it read. With no roll-up built yet it rebuilds everything.
 * ``rebuild()`` — recomputes every cohort (after a bulk import or the large demo, which write
@@ -65,8 +65,8 @@ def mark(case):
 
 
 def mark_pairs(pairs):
-    """Mark the cohorts of (project id, registration time) pairs: bulk writes (the sweep, the
-    historic-case import) that bypass the services."""
+    """Mark the cohorts of (project id, registration time) pairs: bulk writes (the historic-case
+    import) that bypass the services."""
     cohorts = {(project_id, month_of(registered_at)) for project_id, registered_at in pairs}
     RollupMark.objects.bulk_create([RollupMark(project_id=p, month=m) for p, m in cohorts])
 
