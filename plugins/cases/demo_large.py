@@ -71,12 +71,11 @@ How it stays fast
     (and vacuumed on PostgreSQL). On PostgreSQL the cases and clocks go in by binary COPY (the
     server reads timestamps instead of parsing them), and with the indexes the three tables'
     keys to the cases, policies and calendars are dropped for the load and checked by one join
-    each after it (DeferredForeignKeys). Measured on the shared 2-core machine with other work
-    running on it: SQLite (with the search triggers of migration 0006) 100,000 cases in 19–33 s
-    as that load varies (the generator before the closed cases got their clocks, steps and
-    failures: 15–23 s at the same moments) and 1,000,000 in about 3.6 minutes (2.9 before, at
-    the same hour); PostgreSQL 1,000,000 in about 4.8 minutes (3.9 before, at the same hour);
-    the registry's 100,000 units before them another 50 s.
+    each after it (DeferredForeignKeys). Measured on the shared 2-core machine with nothing
+    else running (bench/bench_cases.py, 2026-11-24): 1,000,000 cases in 174 s on SQLite (with
+    the search triggers of migration 0006) and 142–149 s on PostgreSQL, the registry's 100,000
+    units before them another 50 s or so. With other work on the machine SQLite took 19–33 s
+    for 100,000 cases and about 3.6 minutes for 1,000,000.
     Deterministic: the same count, registry and ``now`` give the same cases, whether built
     here or in the forked process.
 
