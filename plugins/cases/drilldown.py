@@ -5,11 +5,10 @@ cases, by the same rules as rollups.compute."""
 import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseClock, CaseEvent, ClockKind, Kind, Status
-from .models.cases import LOW_SCORE_EVENTS
+from .models.cases import LOW_SCORE_EVENTS, holder
 from .models.choices import OPEN_STATUSES
 
 
@@ -97,14 +96,11 @@ def apply_missing(queryset, slug):
     return queryset.filter(**{lookup: True}) if lookup else queryset
 
 
-#: The contractor that had the repair's one chance: the expression of index case_holder_time.
-HOLDER = Coalesce("original_contractor", "contractor")
-
-
 def apply_holder(queryset, contractor_id):
     """The contractor that had the repair's one chance (figures.py): the original contractor
     once the work went to a third party, else the contractor."""
-    return queryset.alias(holder=HOLDER).filter(holder=contractor_id)
+    # The expression of the index case_holder_time, so the page is read from it.
+    return queryset.alias(holder=holder()).filter(holder=contractor_id)
 
 
 # --- The count of a drill-down, from the roll-ups -----------------------------------------------

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from estates.models import Contractor
 
 from .models import CaseEvent, Kind
-from .models.cases import FAILED_EVENTS
+from .models.cases import FAILED_EVENTS, holder
 from .services import LOW_SCORE
 
 FAILED = FAILED_EVENTS
@@ -49,18 +49,13 @@ class Row:
         return self.first_time / self.repairs if self.repairs else None
 
 
-def _holder(path=""):
-    """The contractor that had the repair's one chance, from a case (``path`` to it)."""
-    return Coalesce(f"{path}original_contractor", f"{path}contractor")
-
-
 def counted_repairs(cases):
     """The repairs of ``cases`` whose contractor's one chance is over, with ``holder`` (the
     contractor that had it) and ``failed`` (reopened or rejected) annotated."""
     failed = Exists(CaseEvent.objects.filter(FAILED, case=OuterRef("pk")))
     return (
         cases.filter(kind=Kind.REPAIR)
-        .annotate(holder=_holder())
+        .annotate(holder=holder())
         .filter(holder__isnull=False)
         .filter(Q(completed_at__isnull=False) | Q(original_contractor__isnull=False))
         .annotate(failed=failed)
@@ -122,7 +117,7 @@ def callback_satisfaction_by_contractor(cases):
     ``cases``, for the contractor that had each repair's one chance (one query)."""
     rows = (
         CaseEvent.objects.filter(case__in=counted_repairs(cases).values("pk"), verb="callback", data__reached=True)
-        .annotate(holder=_holder("case__"), score=Cast(KT("data__score"), IntegerField()))
+        .annotate(holder=holder("case__"), score=Cast(KT("data__score"), IntegerField()))
         .order_by().values("holder")
         .annotate(scored=Count("pk"), total=Sum("score"), low=Count("pk", filter=Q(score__lt=LOW_SCORE)))
     )

@@ -25,6 +25,12 @@ class CaseCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "day"], name="case_counter_kind_day")]
 
 
+def holder(path=""):
+    """The contractor that had the repair's one chance (figures.py): the original contractor
+    once the work went to a third party, else the contractor. ``path`` leads to the case."""
+    return Coalesce(f"{path}original_contractor", f"{path}contractor")
+
+
 class Case(models.Model):
     """工单: one repair, complaint or enquiry, from registration to close. Change it only through
     plugins/cases/services.py, which writes the timeline event and the history row."""
@@ -130,7 +136,7 @@ class Case(models.Model):
             models.Index(fields=["reporter_mobile", "registered_at"], name="case_mobile_time"),
             # The contractor that had the repair's one chance (drilldown.apply_holder), newest
             # first: "original, or else current" is one indexed value instead of an OR.
-            models.Index(Coalesce("original_contractor", "contractor"), "registered_at", name="case_holder_time"),
+            models.Index(holder(), "registered_at", name="case_holder_time"),
         ]
 
     def __str__(self):
