@@ -122,6 +122,18 @@ class Phone:
     def goto(self, path):
         return self.page.goto(self.base_url + path)
 
+    def sign_in_to_admin(self, username, password, *, by_keyboard=False):
+        """Staff sign in on the admin's login page and land on the admin home; ``by_keyboard``
+        submits with Enter instead of clicking the button."""
+        self.goto("/admin/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        if by_keyboard:
+            self.page.keyboard.press("Enter")
+        else:
+            self.page.locator("button[type=submit]").first.click()
+        self.page.wait_for_url(re.compile(r"/admin/$"))
+
     def shot(self, name):
         """A full-page screenshot, numbered in the order taken: ``01-home.png``…"""
         self.shots += 1

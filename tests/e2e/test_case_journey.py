@@ -81,11 +81,7 @@ def test_a_leak_from_report_to_rating(estate, phone_factory, tmp_path):
 
     # 2. The dispatcher assigns the contractor in the admin.
     desk = phone_factory(prefix="case-dispatcher-", **DESKTOP)
-    desk.goto("/admin/login/")
-    desk.page.fill("input[name=username]", "paidan")
-    desk.page.fill("input[name=password]", "派单-密码-2026")
-    desk.page.locator("button[type=submit]").first.click()
-    desk.page.wait_for_url(re.compile(r"/admin/$"))
+    desk.sign_in_to_admin("paidan", "派单-密码-2026")
     desk.goto(f"/admin/snippets/cases/case/inspect/{case.pk}/")
     desk.page.locator("#verb-dispatch > summary").click()
     desk.page.locator("#verb-dispatch select[name='dispatch-contractor']").select_option(label="安修公司")

@@ -43,11 +43,7 @@ def hotline(shipped_defaults):
 def test_an_agent_registers_a_call_from_a_known_owners_number(hotline, phone_factory):
     screen = phone_factory(prefix="intake-", **DESKTOP)
     page = screen.page
-    screen.goto("/admin/login/")
-    page.fill("input[name=username]", "zuoxi")
-    page.fill("input[name=password]", "坐席-密码-2026")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    screen.sign_in_to_admin("zuoxi", "坐席-密码-2026", by_keyboard=True)
     page.get_by_role("link", name="来电登记").click()
     page.wait_for_url(re.compile(r"/admin/cases/intake/"))
 

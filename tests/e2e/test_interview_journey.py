@@ -41,11 +41,7 @@ def estates(transactional_db):
 def test_the_unit_and_owner_choosers_follow_the_project_and_unit(estates, phone_factory):
     screen = phone_factory(prefix="interview-", **DESKTOP)
     page = screen.page
-    screen.goto("/admin/login/")
-    page.fill("input[name=username]", "fangtan")
-    page.fill("input[name=password]", "访谈-密码-2026")
-    page.locator("button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    screen.sign_in_to_admin("fangtan", "访谈-密码-2026")
     screen.goto("/admin/snippets/interviews/interview/add/")
     choose = page.locator("[data-chooser-action-choose]")  # project, unit, owner
     modal = page.locator(".modal-dialog")

@@ -49,11 +49,7 @@ def desk(shipped_defaults):
 def test_a_manager_drills_from_a_late_figure_into_its_cases(desk, phone_factory):
     screen = phone_factory(prefix="manager-", **DESKTOP)
     page = screen.page
-    screen.goto("/admin/login/")
-    page.fill("input[name=username]", "jingli")
-    page.fill("input[name=password]", "经理-密码-2026")
-    page.locator("button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    screen.sign_in_to_admin("jingli", "经理-密码-2026")
     expect(page.get_by_text("本月受理")).to_be_visible()  # the panel on the admin home
     page.get_by_role("link", name="查看完整指标看板").click()
     page.wait_for_url(re.compile(r"/admin/cases/dashboard/"))
