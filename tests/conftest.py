@@ -1,6 +1,9 @@
 """Top-level fixtures. Tests marked ``postgres`` are deselected (not skipped) unless the test
 database is PostgreSQL (ARCHITECTURE.md decision 13)."""
 
+import json
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -63,6 +66,32 @@ def staff_with_perms(*codenames, projects=(), all_projects=False, username=None)
     user.groups.add(group)
     factories.StaffProfileFactory(user=user, all_projects=all_projects, projects=list(projects))
     return user
+
+
+def sidebar_menu(response):
+    """The admin's main menu as {label: {sub-label: url}} (from the sidebar props JSON)."""
+    props = re.search(r'id="wagtail-sidebar-props"[^>]*>(.*?)</script>', response.content.decode(), re.S).group(1)
+    found = {}
+
+    def walk(node, into):
+        if isinstance(node, dict):
+            kind, args = node.get("_type"), node.get("_args")
+            if kind == "wagtail.sidebar.SubMenuItem":
+                sub = into.setdefault(args[0]["label"], {})
+                for item in args[1]:
+                    walk(item, sub)
+                return
+            if kind == "wagtail.sidebar.LinkMenuItem":
+                into[args[0]["label"]] = args[0]["url"]
+                return
+            for value in node.values():
+                walk(value, into)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, into)
+
+    walk(json.loads(props), found)
+    return found
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.conftest import staff_with_perms
-from tests.factories import BuildingFactory, ProjectFactory, UnitFactory
+from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, ProjectFactory, UnitFactory
 
 ALL_VERBS = (
     "cases.add_case", "cases.handle_case", "cases.dispatch_case", "cases.callback_case",
@@ -53,3 +53,41 @@ def contractor(**fields):
 
     fields.setdefault("projects", list(Project.objects.all()))
     return ContractorFactory(**fields)
+
+
+# --- 来电登记 (test_intake_*): the caller's home and the category they call about -----------------
+
+#: The owner's mobile in the intake tests.
+MOBILE = "13900000001"
+
+
+@pytest.fixture
+def building(unit):
+    """Building 3 of HZ01 (the conftest's unit is 3-1-15xx there)."""
+    return unit.building
+
+
+@pytest.fixture
+def home(building):
+    """3-2-1502 of HZ01."""
+    return UnitFactory(building=building, entrance="2", number="1502")
+
+
+@pytest.fixture
+def owner(home):
+    owner = OwnerFactory(name="王芳", mobile=MOBILE)
+    OwnershipFactory(owner=owner, unit=home)
+    return owner
+
+
+@pytest.fixture
+def plumbing(db):
+    from plugins.cases.models import Category
+
+    return Category.objects.get(code="daily-plumbing")
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client

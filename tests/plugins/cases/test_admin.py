@@ -6,8 +6,6 @@ category and calendar editors, and query counts (/admin/snippets/cases/…)."""
 import csv
 import datetime as dt
 import io
-import json
-import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +28,7 @@ from plugins.cases.models import (
     WorkCalendarHours,
 )
 from plugins.cases.views import VERBS
-from tests.conftest import staff_with_perms
+from tests.conftest import sidebar_menu, staff_with_perms
 from tests.factories import BuildingFactory, ContractorFactory, DepartmentFactory, UnitFactory
 
 from .conftest import ALL_VERBS
@@ -87,32 +85,6 @@ def xlsx_rows(response):
 
 def messages_of(response):
     return [str(message) for message in response.context["messages"]] if response.context else []
-
-
-def sidebar_menu(response):
-    """The admin's main menu as {label: {sub-label: url}} (from the sidebar props JSON)."""
-    props = re.search(r'id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html(response), re.S).group(1)
-    found = {}
-
-    def walk(node, into):
-        if isinstance(node, dict):
-            kind, args = node.get("_type"), node.get("_args")
-            if kind == "wagtail.sidebar.SubMenuItem":
-                sub = into.setdefault(args[0]["label"], {})
-                for item in args[1]:
-                    walk(item, sub)
-                return
-            if kind == "wagtail.sidebar.LinkMenuItem":
-                into[args[0]["label"]] = args[0]["url"]
-                return
-            for value in node.values():
-                walk(value, into)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value, into)
-
-    walk(json.loads(props), found)
-    return found
 
 
 #: status → the verbs that take a repair there from 已登记.

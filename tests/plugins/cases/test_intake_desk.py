@@ -12,14 +12,13 @@ from django.utils import timezone
 from estates.models import Ownership
 from plugins.cases import intake
 from plugins.cases.models import Case, CaseEvent, Category
-from tests.conftest import staff_with_perms
+from tests.conftest import sidebar_menu, staff_with_perms
 from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory
 
-from .conftest import ALL_VERBS
-from .test_admin import assert_denied, html, sidebar_menu
+from .conftest import ALL_VERBS, MOBILE
+from .test_admin import assert_denied, html
 
 URL = "/admin/cases/intake/"
-MOBILE = "13900000001"
 
 
 def days_ago(n):
@@ -27,38 +26,8 @@ def days_ago(n):
 
 
 @pytest.fixture
-def building(unit):
-    """Building 3 of HZ01 (the conftest's unit is 3-1-15xx there)."""
-    return unit.building
-
-
-@pytest.fixture
-def home(building):
-    """3-2-1502 of HZ01."""
-    return UnitFactory(building=building, entrance="2", number="1502")
-
-
-@pytest.fixture
-def owner(home):
-    owner = OwnerFactory(name="王芳", mobile=MOBILE)
-    OwnershipFactory(owner=owner, unit=home)
-    return owner
-
-
-@pytest.fixture
-def plumbing(db):
-    return Category.objects.get(code="daily-plumbing")
-
-
-@pytest.fixture
 def other_repair_category(plumbing):
     return Category.objects.filter(kind="repair", active=True).exclude(pk=plumbing.pk).first()
-
-
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
 
 
 def get(client, q=None, **params):

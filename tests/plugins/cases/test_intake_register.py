@@ -27,41 +27,10 @@ from tests.factories import (
     UnitFactory,
 )
 
-from .conftest import ALL_VERBS
+from .conftest import ALL_VERBS, MOBILE
 from .test_admin import assert_denied, html
 
 URL = "/admin/cases/intake/"
-MOBILE = "13900000001"
-
-
-@pytest.fixture
-def building(unit):
-    """Building 3 of HZ01 (the conftest's unit is 3-1-15xx there)."""
-    return unit.building
-
-
-@pytest.fixture
-def home(building):
-    """3-2-1502 of HZ01."""
-    return UnitFactory(building=building, entrance="2", number="1502")
-
-
-@pytest.fixture
-def owner(home):
-    owner = OwnerFactory(name="王芳", mobile=MOBILE)
-    OwnershipFactory(owner=owner, unit=home)
-    return owner
-
-
-@pytest.fixture
-def plumbing(db):
-    return Category.objects.get(code="daily-plumbing")
-
-
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
 
 
 def token_of(response):

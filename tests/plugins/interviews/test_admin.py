@@ -6,8 +6,6 @@ deleting, and query counts."""
 import csv
 import datetime as dt
 import io
-import json
-import re
 
 import pytest
 from django.db import connection
@@ -16,6 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from plugins.interviews.models import Finding, Interview
+from tests.conftest import sidebar_menu
 from tests.factories import BuildingFactory, OwnershipFactory, UnitFactory
 
 from .conftest import ADD_URL, AGENT, LIST_URL, QUALITY, form_data, html, text_of, url
@@ -30,32 +29,6 @@ def agent_client(client, agent):
 def listed(response):
     assert response.status_code == 200, response.status_code
     return sorted(interview.pk for interview in response.context["object_list"])
-
-
-def sidebar_menu(response):
-    """The admin's main menu as {label: {sub-label: url}} (from the sidebar props JSON)."""
-    props = re.search(r'id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html(response), re.S).group(1)
-    found = {}
-
-    def walk(node, into):
-        if isinstance(node, dict):
-            kind, args = node.get("_type"), node.get("_args")
-            if kind == "wagtail.sidebar.SubMenuItem":
-                sub = into.setdefault(args[0]["label"], {})
-                for item in args[1]:
-                    walk(item, sub)
-                return
-            if kind == "wagtail.sidebar.LinkMenuItem":
-                into[args[0]["label"]] = args[0]["url"]
-                return
-            for value in node.values():
-                walk(value, into)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value, into)
-
-    walk(json.loads(props), found)
-    return found
 
 
 # --- Logging an interview ----------------------------------------------------------------------
